@@ -1,0 +1,88 @@
+"""Renders the core's markup for each platform, escaping every user-supplied span."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+
+from bot.core.markup import Rich, Span
+
+_MD_SPECIAL = re.compile(r"([\\*_`~|>\[\]()#<@:-])")
+
+
+def _html_span(span: Span) -> str:
+    text = html.escape(span.text, quote=False)
+    if span.style == "bold":
+        return f"<b>{text}</b>"
+    if span.style == "italic":
+        return f"<i>{text}</i>"
+    if span.style == "code":
+        return f"<code>{text}</code>"
+    if span.style == "link" and span.url:
+        return f'<a href="{html.escape(span.url, quote=True)}">{text}</a>'
+    return text
+
+
+def to_html(rich: Rich) -> str:
+    """Telegram's HTML parse mode."""
+    return "".join(_html_span(span) for span in rich.spans)
+
+
+def escape_markdown(text: str) -> str:
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def _md_span(span: Span) -> str:
+    if span.style == "code":
+        return "`" + span.text.replace("`", "ˋ") + "`"
+    text = escape_markdown(span.text)
+    if span.style == "bold":
+        return f"**{text}**"
+    if span.style == "italic":
+        return f"*{text}*"
+    if span.style == "link" and span.url:
+        return f"[{text}](<{span.url}>)"
+    return text
+
+
+def to_markdown(rich: Rich) -> str:
+    """Discord's Markdown dialect."""
+    return "".join(_md_span(span) for span in rich.spans)
+
+
+def to_terminal(rich: Rich, color: bool) -> str:
+    out = []
+    for span in rich.spans:
+        text = span.text
+        if span.style == "link" and span.url:
+            text = f"{text} <{span.url}>"
+        if color and span.style == "bold":
+            text = f"\x1b[1m{text}\x1b[0m"
+        elif color and span.style == "italic":
+            text = f"\x1b[3m{text}\x1b[0m"
+        out.append(text)
+    return "".join(out)
+
+
+def chunk_lines(rich: Rich, render: Callable[[Rich], str], limit: int) -> list[str]:
+    """Split a long message at line boundaries so each rendered part fits the platform's limit."""
+    parts: list[str] = []
+    current = ""
+    for line in rich.lines():
+        rendered = render(line)
+        while len(rendered) > limit:  # a single overlong line: cut it (rare: a huge abstract)
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(rendered[:limit])
+            rendered = rendered[limit:]
+        candidate = f"{current}\n{rendered}" if current else rendered
+        if len(candidate) > limit:
+            parts.append(current)
+            current = rendered
+        else:
+            current = candidate
+    if current or not parts:
+        parts.append(current)
+    return parts

@@ -1,0 +1,70 @@
+"""What a handler sees: the incoming action, who sent it, where, and the services it may use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from bot.core.clock import Clock, local_today
+from bot.core.ports import Store
+from bot.core.registry import Registry
+from bot.core.types import Chat, Incoming, Lang, SubjectRef, User
+from bot.i18n import Translator, translator
+from bot.plan import Plan, load_plan
+
+
+@dataclass(slots=True)
+class Services:
+    """Long-lived collaborators, wired once in the composition root (bot/app.py)."""
+
+    store: Store
+    clock: Clock
+    registry: Registry
+    default_timezone: str = "UTC"
+    plan_loader: Callable[[Lang], Plan] = load_plan
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Context:
+    services: Services
+    incoming: Incoming
+    user: User
+    chat: Chat | None
+    args: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def in_group(self) -> bool:
+        return self.chat is not None
+
+    @property
+    def lang(self) -> Lang:
+        """Groups speak their own language; private chats the user's."""
+        return self.chat.lang if self.chat is not None else self.user.lang
+
+    @property
+    def timezone(self) -> str:
+        return self.chat.timezone if self.chat is not None else self.user.timezone
+
+    @property
+    def subject(self) -> SubjectRef:
+        """Whose plan a command acts on: the group's cohort in a group, the user's own elsewhere."""
+        return SubjectRef("chat", self.chat.id) if self.chat is not None else SubjectRef("user", self.user.id)
+
+    @property
+    def _(self) -> Translator:
+        return translator(self.lang)
+
+    @property
+    def plan(self) -> Plan:
+        return self.services.plan_loader(self.lang)
+
+    @property
+    def store(self) -> Store:
+        return self.services.store
+
+    def today(self) -> date:
+        """Today in the chat's own timezone: day boundaries are never the server's."""
+        return local_today(self.services.clock, self.timezone)

@@ -1,0 +1,155 @@
+"""Turns one Incoming into replies: resolve who is talking, validate, run the handler, contain failures.
+
+A failure inside one update is logged and answered politely; it never propagates into an adapter's
+loop, so one bad message can't stop the bot or another chat's work.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+
+from bot.core.context import Context, Services
+from bot.core.markup import Rich, bold, plain
+from bot.core.registry import ArgError, CommandSpec, Registry, parse_args
+from bot.core.types import Chat, Incoming, Lang, Reply, User, lang_from_locale
+from bot.i18n import translator
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_CHARS = 4096
+MAX_NAME_CHARS = 64
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_name(name: str) -> str:
+    """Display names come from strangers: drop control/bidi characters and cap the length."""
+    cleaned = _CONTROL.sub("", name).strip()
+    return cleaned[:MAX_NAME_CHARS] or "?"
+
+
+def _as_list(result: Reply | Sequence[Reply]) -> list[Reply]:
+    return [result] if isinstance(result, Reply) else list(result)
+
+
+class Core:
+    """The bot's brain: adapters call `handle` and render whatever comes back."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    @property
+    def registry(self) -> Registry:
+        return self.services.registry
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        lang: Lang = lang_from_locale(incoming.user.locale)
+        try:
+            return await self._handle(incoming)
+        except Exception:
+            log.exception("handler failed for %s chat %s", incoming.chat.platform, incoming.chat.chat_id)
+            return [
+                Reply(plain(translator(lang)("Sorry, something went wrong on my side. Please try again.")))
+            ]
+
+    async def resolve(self, incoming: Incoming) -> tuple[User, Chat | None]:
+        """Find or create the user (and group chat); a user who writes again is reachable again."""
+        store = self.services.store
+        lang = lang_from_locale(incoming.user.locale)
+        user, _created = await store.get_or_create_user(
+            incoming.user.platform,
+            incoming.user.user_id,
+            clean_name(incoming.user.display_name),
+            lang,
+            self.services.default_timezone,
+        )
+        if not user.active:
+            user = await store.update_user(user.id, active=True)
+        chat = None
+        if incoming.chat.is_group:
+            chat = await store.get_or_create_chat(
+                incoming.chat.platform,
+                incoming.chat.chat_id,
+                incoming.chat.kind,
+                clean_name(incoming.chat.title or "") if incoming.chat.title else None,
+                lang,
+                self.services.default_timezone,
+            )
+            if not chat.active:
+                chat = await store.update_chat(chat.id, active=True)
+        return user, chat
+
+    async def _handle(self, incoming: Incoming) -> list[Reply]:
+        _ = translator(lang_from_locale(incoming.user.locale))
+        text = incoming.text.strip()
+        if incoming.action is None:
+            if not text.startswith("/"):
+                if incoming.chat.is_group:
+                    return []
+                return [Reply(plain(_("I understand commands. Send /help to see them.")))]
+            if len(text) > MAX_MESSAGE_CHARS:
+                return [
+                    Reply(plain(_("That message is too long for a command. Send /help to see the commands.")))
+                ]
+        user, chat = await self.resolve(incoming)
+        ctx = Context(self.services, incoming, user, chat)
+        _ = ctx._
+        if incoming.action is not None:
+            found = self.registry.action_for(incoming.action)
+            if found is None:
+                return [
+                    Reply(
+                        plain(_("This button no longer works. Send /today for a fresh one.")), ephemeral=True
+                    )
+                ]
+            handler, payload = found
+            return _as_list(await handler(ctx, payload))
+        head, _sep, rest = text.partition(" ")
+        name = head[1:].split("@", 1)[0].lower()
+        spec = self.registry.get(name)
+        if spec is None or _CONTROL.search(head):
+            return [
+                Reply(
+                    plain(
+                        _(
+                            "Unknown command {command}. Send /help to see the commands.",
+                            command=_CONTROL.sub("", head)[:40],
+                        )
+                    )
+                )
+            ]
+        if _CONTROL.search(rest):
+            return [self.usage_reply(ctx, spec, _("Control characters are not allowed."))]
+        refusal = await self._refuse(ctx, spec)
+        if refusal is not None:
+            return [refusal]
+        try:
+            ctx.args = parse_args(spec, rest.split(), rest)
+        except ArgError as error:
+            return [self.usage_reply(ctx, spec, _(error.message, **dict(error.values)))]
+        return _as_list(await spec.handler(ctx))
+
+    async def _refuse(self, ctx: Context, spec: CommandSpec) -> Reply | None:
+        _ = ctx._
+        if spec.scope == "group" and not ctx.in_group:
+            return Reply(
+                plain(_("/{command} works in a group chat; add me to your study group.", command=spec.name))
+            )
+        if spec.scope == "private" and ctx.in_group:
+            return Reply(
+                plain(_("/{command} works in a private chat with me.", command=spec.name)), ephemeral=True
+            )
+        if spec.group_admin and ctx.in_group:
+            check = ctx.incoming.admin_check
+            if check is None or not await check():
+                return Reply(
+                    plain(_("Only group administrators can use /{command} here.", command=spec.name)),
+                    ephemeral=True,
+                )
+        return None
+
+    @staticmethod
+    def usage_reply(ctx: Context, spec: CommandSpec, problem: str) -> Reply:
+        usage: Rich = bold(ctx._("Usage:")) + plain("\n" + spec.usage(ctx.lang))
+        return Reply(plain(problem + "\n") + usage, ephemeral=True)

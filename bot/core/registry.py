@@ -1,0 +1,234 @@
+"""One registry defines every command: its words, typed arguments and help in both languages.
+
+Adapters generate their command menus (Telegram's setMyCommands, Discord's slash commands) from it and
+the dispatcher validates arguments with it, so the same words work the same way on every platform.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, time
+from functools import cache
+from typing import TYPE_CHECKING, Any, Literal
+from zoneinfo import available_timezones
+
+from bot.core.types import Lang, Reply
+
+if TYPE_CHECKING:
+    from bot.core.context import Context
+
+ArgKind = Literal["int", "ints", "date", "choice", "time", "timezone", "weekday", "text"]
+Scope = Literal["any", "private", "group"]
+Handler = Callable[["Context"], Awaitable[Reply | Sequence[Reply]]]
+Bilingual = Mapping[Lang, str]
+
+WEEKDAYS_EN = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+_INT = re.compile(r"^[+-]?\d{1,9}$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+@dataclass(frozen=True, slots=True)
+class ArgSpec:
+    name: str
+    kind: ArgKind
+    help: Bilingual
+    required: bool = False
+    minimum: int | None = None
+    maximum: int | None = None
+    choices: tuple[str, ...] = ()
+    allow_off: bool = False
+    max_length: int = 200
+    max_items: int = 10
+
+    def placeholder(self) -> str:
+        shown = {
+            "date": "YYYY-MM-DD",
+            "time": "HH:MM" + ("|off" if self.allow_off else ""),
+            "timezone": "Area/City",
+            "choice": "|".join(self.choices),
+            "weekday": "mon..sun",
+            "ints": f"{self.name} ...",
+        }.get(self.kind, self.name)
+        return f"<{shown}>" if self.required else f"[{shown}]"
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    name: str
+    help: Bilingual
+    handler: Handler
+    args: tuple[ArgSpec, ...] = ()
+    scope: Scope = "any"
+    group_admin: bool = False
+    menu: bool = True
+
+    def usage(self, lang: Lang) -> str:
+        head = " ".join([f"/{self.name}", *(a.placeholder() for a in self.args)])
+        details = [f"  {a.placeholder()}: {a.help[lang]}" for a in self.args]
+        return "\n".join([head, *details])
+
+
+@dataclass(frozen=True, slots=True)
+class ArgError(Exception):
+    """Why an argument was refused: a message id for i18n plus its values."""
+
+    message: str
+    values: tuple[tuple[str, Any], ...] = ()
+
+
+ActionHandler = Callable[["Context", str], Awaitable[Reply | Sequence[Reply]]]
+
+
+class Registry:
+    def __init__(self) -> None:
+        self._commands: dict[str, CommandSpec] = {}
+        self._actions: dict[str, ActionHandler] = {}
+
+    def command(
+        self,
+        name: str,
+        *,
+        en: str,
+        zh: str,
+        args: Sequence[ArgSpec] = (),
+        scope: Scope = "any",
+        group_admin: bool = False,
+        menu: bool = True,
+    ) -> Callable[[Handler], Handler]:
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,31}", name):
+            raise ValueError(f"command names must be lowercase words usable on every platform: {name!r}")
+        if name in self._commands:
+            raise ValueError(f"command /{name} registered twice")
+
+        def decorate(handler: Handler) -> Handler:
+            self._commands[name] = CommandSpec(
+                name, {"en": en, "zh": zh}, handler, tuple(args), scope, group_admin, menu
+            )
+            return handler
+
+        return decorate
+
+    def action(self, prefix: str) -> Callable[[ActionHandler], ActionHandler]:
+        """Register a button handler for callback data `prefix:payload`."""
+
+        def decorate(handler: ActionHandler) -> ActionHandler:
+            self._actions[prefix] = handler
+            return handler
+
+        return decorate
+
+    def get(self, name: str) -> CommandSpec | None:
+        return self._commands.get(name)
+
+    def action_for(self, data: str) -> tuple[ActionHandler, str] | None:
+        prefix, _, payload = data.partition(":")
+        handler = self._actions.get(prefix)
+        return (handler, payload) if handler else None
+
+    def __iter__(self) -> Iterator[CommandSpec]:
+        return iter(self._commands.values())
+
+    def __len__(self) -> int:
+        return len(self._commands)
+
+
+@cache
+def _timezones() -> dict[str, str]:
+    return {name.lower(): name for name in available_timezones()}
+
+
+def parse_weekday(raw: str) -> int | None:
+    token = raw.strip().lower()
+    for table in (WEEKDAYS_EN, WEEKDAYS_ZH):
+        for index, name in enumerate(table):
+            if token == name or (table is WEEKDAYS_EN and len(token) >= 3 and name.startswith(token[:3])):
+                return index
+    full = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    return full.index(token) if token in full else None
+
+
+def parse_arg(spec: ArgSpec, raw: str) -> Any:
+    """Convert one raw token to its typed value or raise ArgError."""
+    if spec.kind == "int":
+        if not _INT.match(raw):
+            raise ArgError("{name} must be a whole number.", (("name", spec.name),))
+        value = int(raw)
+        if (spec.minimum is not None and value < spec.minimum) or (
+            spec.maximum is not None and value > spec.maximum
+        ):
+            raise ArgError(
+                "{name} must be between {low} and {high}.",
+                (("name", spec.name), ("low", spec.minimum), ("high", spec.maximum)),
+            )
+        return value
+    if spec.kind == "date":
+        try:
+            if not _DATE.match(raw):
+                raise ValueError(raw)
+            return date.fromisoformat(raw)
+        except ValueError:
+            raise ArgError("{value} is not a valid date; use YYYY-MM-DD.", (("value", raw),)) from None
+    if spec.kind == "choice":
+        if raw.lower() not in spec.choices:
+            raise ArgError("Choose one of: {choices}.", (("choices", ", ".join(spec.choices)),))
+        return raw.lower()
+    if spec.kind == "time":
+        if spec.allow_off and raw.lower() == "off":
+            return None
+        match = _TIME.match(raw)
+        if not match or int(match[1]) > 23 or int(match[2]) > 59:
+            raise ArgError("{value} is not a time; use 24-hour HH:MM, e.g. 07:30.", (("value", raw),))
+        return time(int(match[1]), int(match[2]))
+    if spec.kind == "timezone":
+        name = _timezones().get(raw.lower())
+        if name is None:
+            raise ArgError(
+                "Unknown timezone {value}; use an IANA name such as Asia/Shanghai.", (("value", raw),)
+            )
+        return name
+    if spec.kind == "weekday":
+        day = parse_weekday(raw)
+        if day is None:
+            raise ArgError("{value} is not a weekday; use mon, tue, ... sun.", (("value", raw),))
+        return day
+    if len(raw) > spec.max_length:
+        raise ArgError("That is too long: at most {limit} characters.", (("limit", spec.max_length),))
+    return raw
+
+
+def parse_args(spec: CommandSpec, tokens: Sequence[str], rest: str) -> dict[str, Any]:
+    """Match tokens to a command's arguments; the last `text` argument takes the rest of the line."""
+    values: dict[str, Any] = {}
+    position = 0
+    for arg in spec.args:
+        if arg.kind == "text":
+            if rest.strip():
+                values[arg.name] = parse_arg(arg, rest.strip())
+            elif arg.required:
+                raise ArgError("Missing {name}.", (("name", arg.name),))
+            position = len(tokens)
+            break
+        if arg.kind == "ints":
+            items = tokens[position:]
+            if len(items) > arg.max_items:
+                raise ArgError("Too many values: at most {limit}.", (("limit", arg.max_items),))
+            values[arg.name] = sorted(
+                {
+                    parse_arg(ArgSpec(arg.name, "int", arg.help, minimum=arg.minimum, maximum=arg.maximum), t)
+                    for t in items
+                }
+            )
+            position = len(tokens)
+            break
+        if position < len(tokens):
+            values[arg.name] = parse_arg(arg, tokens[position])
+            position += 1
+        elif arg.required:
+            raise ArgError("Missing {name}.", (("name", arg.name),))
+    if position < len(tokens):
+        raise ArgError("Too many arguments.")
+    return values

@@ -1,0 +1,36 @@
+"""Configuration from the environment (and an optional .env file); secrets stay SecretStr."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default SQLite in the user's data dir"
+    )
+    default_timezone: str = "UTC"
+    log_level: str = "INFO"
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_webhook_listen: str = "127.0.0.1"
+    telegram_webhook_port: int = 8443
+
+    discord_bot_token: SecretStr | None = None
+    discord_api_url: str | None = None
+    discord_gateway_url: str | None = None
+    discord_guild_id: int | None = None
+
+    arxiv_feed_url: str = "https://rss.arxiv.org/rss/cs.CL+cs.LG"
+    arxiv_api_url: str = "http://export.arxiv.org/api/query"
+
+    def secrets(self) -> list[str]:
+        """Every secret value, so logging can redact them wherever they turn up."""
+        values = [self.telegram_bot_token, self.telegram_webhook_secret, self.discord_bot_token]
+        return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]

@@ -1,0 +1,271 @@
+"""SqlStore: the repository ports of bot/core implemented with SQLAlchemy sessions.
+
+Each method is one short transaction, so a failing update can't leave another half-written.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.core.types import Chat, ChatKind, Enrolment, Jump, Lang, PauseSpan, SubjectRef, User
+from storage.db import session_factory
+from storage.models import ChatRow, EnrolmentRow, JumpRow, PauseRow, SettingRow, UserRow
+
+USER_FIELDS = {"display_name", "lang", "timezone", "reminder_time", "reading_day", "active", "nudge_opt_out"}
+CHAT_FIELDS = {"title", "lang", "timezone", "post_time", "nudge_time", "reading_day", "active", "kind"}
+
+
+def to_user(row: UserRow) -> User:
+    return User(
+        id=row.id,
+        platform=row.platform,
+        external_id=row.external_id,
+        display_name=row.display_name,
+        lang=row.lang,  # type: ignore[arg-type]
+        timezone=row.timezone,
+        reminder_time=row.reminder_time,
+        reading_day=row.reading_day,
+        active=row.active,
+        nudge_opt_out=row.nudge_opt_out,
+    )
+
+
+def to_chat(row: ChatRow) -> Chat:
+    return Chat(
+        id=row.id,
+        platform=row.platform,
+        external_id=row.external_id,
+        kind=row.kind,  # type: ignore[arg-type]
+        title=row.title,
+        lang=row.lang,  # type: ignore[arg-type]
+        timezone=row.timezone,
+        post_time=row.post_time,
+        nudge_time=row.nudge_time,
+        reading_day=row.reading_day,
+        active=row.active,
+    )
+
+
+def to_enrolment(row: EnrolmentRow) -> Enrolment:
+    subject = (
+        SubjectRef("user", row.user_id) if row.user_id is not None else SubjectRef("chat", row.chat_id or 0)
+    )
+    return Enrolment(
+        id=row.id,
+        subject=subject,
+        start_date=row.start_date,
+        created_at=row.created_at,
+        pauses=tuple(PauseSpan(p.start_date, p.end_date) for p in row.pauses),
+        jumps=tuple(Jump(j.on_date, j.day_index) for j in row.jumps),
+    )
+
+
+def _subject_filter(subject: SubjectRef) -> Any:
+    return (
+        EnrolmentRow.user_id == subject.id if subject.kind == "user" else EnrolmentRow.chat_id == subject.id
+    )
+
+
+def _check_fields(fields: dict[str, Any], allowed: set[str]) -> None:
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValueError(f"not updatable: {sorted(unknown)}")
+
+
+class SqlStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sessions: async_sessionmaker[AsyncSession] = session_factory(engine)
+
+    # users -------------------------------------------------------------------------------------------
+    async def get_or_create_user(
+        self, platform: str, external_id: str, display_name: str, lang: Lang, timezone: str
+    ) -> tuple[User, bool]:
+        query = select(UserRow).where(UserRow.platform == platform, UserRow.external_id == external_id)
+        async with self.sessions.begin() as session:
+            row = (await session.execute(query)).scalar_one_or_none()
+            if row is not None:
+                if row.display_name != display_name:
+                    row.display_name = display_name
+                return to_user(row), False
+        try:
+            async with self.sessions.begin() as session:
+                row = UserRow(
+                    platform=platform,
+                    external_id=external_id,
+                    display_name=display_name,
+                    lang=lang,
+                    timezone=timezone,
+                )
+                session.add(row)
+                await session.flush()
+                return to_user(row), True
+        except IntegrityError:  # another worker created it between our select and insert
+            async with self.sessions() as session:
+                return to_user((await session.execute(query)).scalar_one()), False
+
+    async def update_user(self, user_id: int, **fields: Any) -> User:
+        _check_fields(fields, USER_FIELDS)
+        async with self.sessions.begin() as session:
+            row = await session.get_one(UserRow, user_id)
+            for key, value in fields.items():
+                setattr(row, key, value)
+            return to_user(row)
+
+    async def get_user(self, user_id: int) -> User | None:
+        async with self.sessions() as session:
+            row = await session.get(UserRow, user_id)
+            return to_user(row) if row else None
+
+    async def find_user(self, platform: str, external_id: str) -> User | None:
+        async with self.sessions() as session:
+            row = (
+                await session.execute(
+                    select(UserRow).where(UserRow.platform == platform, UserRow.external_id == external_id)
+                )
+            ).scalar_one_or_none()
+            return to_user(row) if row else None
+
+    # chats -------------------------------------------------------------------------------------------
+    async def get_or_create_chat(
+        self, platform: str, external_id: str, kind: ChatKind, title: str | None, lang: Lang, timezone: str
+    ) -> Chat:
+        query = select(ChatRow).where(ChatRow.platform == platform, ChatRow.external_id == external_id)
+        async with self.sessions.begin() as session:
+            row = (await session.execute(query)).scalar_one_or_none()
+            if row is not None:
+                if title and row.title != title:
+                    row.title = title
+                return to_chat(row)
+        try:
+            async with self.sessions.begin() as session:
+                row = ChatRow(
+                    platform=platform,
+                    external_id=external_id,
+                    kind=kind,
+                    title=title,
+                    lang=lang,
+                    timezone=timezone,
+                )
+                session.add(row)
+                await session.flush()
+                return to_chat(row)
+        except IntegrityError:
+            async with self.sessions() as session:
+                return to_chat((await session.execute(query)).scalar_one())
+
+    async def update_chat(self, chat_id: int, **fields: Any) -> Chat:
+        _check_fields(fields, CHAT_FIELDS)
+        async with self.sessions.begin() as session:
+            row = await session.get_one(ChatRow, chat_id)
+            for key, value in fields.items():
+                setattr(row, key, value)
+            return to_chat(row)
+
+    async def get_chat(self, chat_id: int) -> Chat | None:
+        async with self.sessions() as session:
+            row = await session.get(ChatRow, chat_id)
+            return to_chat(row) if row else None
+
+    async def find_chat(self, platform: str, external_id: str) -> Chat | None:
+        async with self.sessions() as session:
+            row = (
+                await session.execute(
+                    select(ChatRow).where(ChatRow.platform == platform, ChatRow.external_id == external_id)
+                )
+            ).scalar_one_or_none()
+            return to_chat(row) if row else None
+
+    async def migrate_chat(self, platform: str, old_external_id: str, new_external_id: str) -> None:
+        async with self.sessions.begin() as session:
+            old = (
+                await session.execute(
+                    select(ChatRow).where(
+                        ChatRow.platform == platform, ChatRow.external_id == old_external_id
+                    )
+                )
+            ).scalar_one_or_none()
+            new = (
+                await session.execute(
+                    select(ChatRow).where(
+                        ChatRow.platform == platform, ChatRow.external_id == new_external_id
+                    )
+                )
+            ).scalar_one_or_none()
+            if old is None:
+                return
+            if new is not None and new.id != old.id:
+                # The new id wrote to us before the migration notice: keep the old row's history.
+                await session.delete(new)
+                await session.flush()
+            old.external_id = new_external_id
+            old.kind = "group"
+
+    # enrolments --------------------------------------------------------------------------------------
+    async def get_enrolment(self, subject: SubjectRef) -> Enrolment | None:
+        async with self.sessions() as session:
+            row = (
+                await session.execute(select(EnrolmentRow).where(_subject_filter(subject)))
+            ).scalar_one_or_none()
+            return to_enrolment(row) if row else None
+
+    async def enrol(self, subject: SubjectRef, start_date: date) -> Enrolment:
+        async with self.sessions.begin() as session:
+            row = (
+                await session.execute(select(EnrolmentRow).where(_subject_filter(subject)))
+            ).scalar_one_or_none()
+            if row is None:
+                row = EnrolmentRow(
+                    user_id=subject.id if subject.kind == "user" else None,
+                    chat_id=subject.id if subject.kind == "chat" else None,
+                    start_date=start_date,
+                    pauses=[],
+                    jumps=[],
+                )
+                session.add(row)
+            else:
+                row.start_date = start_date
+                row.pauses.clear()
+                row.jumps.clear()
+            await session.flush()
+            return to_enrolment(row)
+
+    async def start_pause(self, enrolment_id: int, on: date) -> None:
+        async with self.sessions.begin() as session:
+            session.add(PauseRow(enrolment_id=enrolment_id, start_date=on))
+
+    async def end_pause(self, enrolment_id: int, on: date) -> None:
+        async with self.sessions.begin() as session:
+            open_pauses = (
+                await session.execute(
+                    select(PauseRow).where(PauseRow.enrolment_id == enrolment_id, PauseRow.end_date.is_(None))
+                )
+            ).scalars()
+            for pause in open_pauses:
+                pause.end_date = max(on, pause.start_date)
+
+    async def add_jump(self, enrolment_id: int, on: date, day_index: int) -> None:
+        async with self.sessions.begin() as session:
+            await session.execute(
+                JumpRow.__table__.delete().where(JumpRow.enrolment_id == enrolment_id, JumpRow.on_date == on)
+            )
+            session.add(JumpRow(enrolment_id=enrolment_id, on_date=on, day_index=day_index))
+
+    # settings ----------------------------------------------------------------------------------------
+    async def get_setting(self, key: str) -> str | None:
+        async with self.sessions() as session:
+            row = await session.get(SettingRow, key)
+            return row.value if row else None
+
+    async def set_setting(self, key: str, value: str) -> None:
+        async with self.sessions.begin() as session:
+            row = await session.get(SettingRow, key)
+            if row is None:
+                session.add(SettingRow(key=key, value=value))
+            else:
+                row.value = value

@@ -66,9 +66,11 @@ def is_paused_on(pauses: Sequence[PauseSpan], on: date) -> bool:
 
 
 def plan_day(start: date, on: date, pauses: Sequence[PauseSpan] = (), jumps: Sequence[Jump] = ()) -> PlanDay:
+    # A jump is always newer than the start it overrides, so the latest jump on or before `on` wins,
+    # even when it was made before a start date that lies in the future.
     anchor_on, anchor_index = start, 0
     for jump in sorted(jumps, key=lambda j: j.on):
-        if jump.on <= on and jump.on >= anchor_on:
+        if jump.on <= on:
             anchor_on, anchor_index = jump.on, jump.day_index
     if on < anchor_on:
         return PlanDay("upcoming", 0, (anchor_on - on).days)

@@ -1,0 +1,48 @@
+"""The contract between scheduled sending and the adapters.
+
+The core decides *what* is due and records it; an adapter only delivers and classifies the platform's
+answer into one of a few outcomes, so retry / deactivate / follow-migration policy lives in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from bot.core.types import Reply
+
+TargetKind = Literal["user", "chat"]
+Outcome = Literal["sent", "retry", "gone", "migrated", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where a push goes: a user's private chat (by user id) or a group chat (by chat id)."""
+
+    platform: str
+    kind: TargetKind
+    external_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    outcome: Outcome
+    reason: str | None = None
+    retry_after: float | None = None
+    new_external_id: str | None = None
+
+    @classmethod
+    def sent(cls) -> DeliveryResult:
+        return cls("sent")
+
+
+class Deliverer(Protocol):
+    """Implemented by each adapter that can push messages (Telegram, Discord, console)."""
+
+    platform: str
+
+    async def deliver(self, target: Target, replies: Sequence[Reply]) -> DeliveryResult:
+        """Send, never raise: map rate limits to `retry`, blocked/unknown chats to `gone`,
+        a moved group to `migrated` (with the new id), anything else to `failed`."""
+        ...

@@ -1,0 +1,1 @@
+"""Loopback fakes of external services used by StudyBuddy's tests and benchmarks."""

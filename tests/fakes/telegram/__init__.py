@@ -1,0 +1,6 @@
+"""Fake Telegram Bot API server for running the real python-telegram-bot against in tests."""
+
+from . import updates
+from .server import ApiCall, ApiError, FakeTelegramServer, UploadedFile, post_webhook
+
+__all__ = ["ApiCall", "ApiError", "FakeTelegramServer", "UploadedFile", "post_webhook", "updates"]

@@ -1,0 +1,32 @@
+from bot.adapters.render import chunk_lines, to_html, to_markdown, to_terminal
+from bot.core.markup import bold, join, link, plain
+
+
+def test_html_escapes_user_text_and_keeps_our_markup() -> None:
+    rich = bold("Hi ") + plain("<b>&Bob</b>") + link("a < b & c", "https://arxiv.org/abs/1?x=1&y=2")
+    assert to_html(rich) == (
+        '<b>Hi </b>&lt;b&gt;&amp;Bob&lt;/b&gt;<a href="https://arxiv.org/abs/1?x=1&amp;y=2">a &lt; b &amp; c</a>'
+    )
+
+
+def test_markdown_escapes_user_text() -> None:
+    assert to_markdown(plain("*not bold* @everyone")) == r"\*not bold\* \@everyone"
+    assert to_markdown(bold("x")) == "**x**"
+
+
+def test_terminal_plain_when_not_a_tty() -> None:
+    assert to_terminal(bold("x ") + link("paper", "https://e.x"), color=False) == "x paper <https://e.x>"
+
+
+def test_long_messages_split_at_line_boundaries() -> None:
+    lines = [f"line {i} " + "x" * 50 for i in range(200)]
+    parts = chunk_lines(join([plain(line) for line in lines]), to_html, 4096)
+    assert len(parts) > 1
+    assert all(len(part) <= 4096 for part in parts)
+    assert "\n".join(parts).split("\n") == lines
+
+
+def test_bold_spans_survive_splitting() -> None:
+    rich = join([bold("title " * 10) for _ in range(300)])
+    for part in chunk_lines(rich, to_html, 4096):
+        assert part.count("<b>") == part.count("</b>")

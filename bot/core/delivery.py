@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from bot.core.ports import Store
 from bot.core.types import Reply
 
 TargetKind = Literal["user", "chat"]
@@ -46,3 +47,22 @@ class Deliverer(Protocol):
         """Send, never raise: map rate limits to `retry`, blocked/unknown chats to `gone`,
         a moved group to `migrated` (with the new id), anything else to `failed`."""
         ...
+
+
+async def apply_outcome(store: Store, target: Target, result: DeliveryResult) -> Target | None:
+    """Turn a platform's answer into state: blocked/unknown recipients stop getting pushes, a moved
+    group follows its new id. Returns the target to resend to, when there is one."""
+    if result.outcome == "gone":
+        if target.kind == "user":
+            user = await store.find_user(target.platform, target.external_id)
+            if user is not None:
+                await store.update_user(user.id, active=False)
+        else:
+            chat = await store.find_chat(target.platform, target.external_id)
+            if chat is not None:
+                await store.update_chat(chat.id, active=False)
+        return None
+    if result.outcome == "migrated" and result.new_external_id and target.kind == "chat":
+        await store.migrate_chat(target.platform, target.external_id, result.new_external_id)
+        return Target(target.platform, "chat", result.new_external_id)
+    return None

@@ -19,6 +19,8 @@ class UserRepo(Protocol):
 
     async def get_user(self, user_id: int) -> User | None: ...
 
+    async def find_user(self, platform: str, external_id: str) -> User | None: ...
+
 
 class ChatRepo(Protocol):
     async def get_or_create_chat(
@@ -28,6 +30,8 @@ class ChatRepo(Protocol):
     async def update_chat(self, chat_id: int, **fields: Any) -> Chat: ...
 
     async def get_chat(self, chat_id: int) -> Chat | None: ...
+
+    async def find_chat(self, platform: str, external_id: str) -> Chat | None: ...
 
     async def migrate_chat(self, platform: str, old_external_id: str, new_external_id: str) -> None:
         """A platform moved the chat (Telegram group -> supergroup): keep its history under the new id."""

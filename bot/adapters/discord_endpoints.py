@@ -114,9 +114,7 @@ def reset_discord_endpoints() -> None:
 
 def current_discord_endpoints() -> DiscordEndpoints:
     """Report what discord.py will currently use (for logs and tests)."""
-    return DiscordEndpoints(
-        api_base=discord_http.Route.BASE, gateway_url=str(DiscordWebSocket.DEFAULT_GATEWAY)
-    )
+    return DiscordEndpoints(api_base=discord_http.Route.BASE, gateway_url=str(DiscordWebSocket.DEFAULT_GATEWAY))
 
 
 def configure_discord_endpoints_from_env(environ: Mapping[str, str] | None = None) -> DiscordEndpoints:

@@ -8,13 +8,24 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.calendar_export import to_ics
+from bot.core.accountability import accountability_schedules
 from bot.core.clock import Clock, SystemClock
 from bot.core.commands import build_registry
 from bot.core.context import Services
+from bot.core.delivery import Deliverer
+from bot.core.delivery_service import DeliveryService
 from bot.core.dispatcher import Core
+from bot.core.papers import reading_post
+from bot.core.pushes import PushRenderer
+from bot.pacing import Pacer
+from bot.render_stats import render_stats
 from bot.settings import Settings
-from storage.db import create_engine, default_database_url
+from storage.accountability import SqlAccountability
+from storage.db import create_engine, default_database_url, is_sqlite
 from storage.migrate import upgrade
+from storage.outbox import SqlOutbox
+from storage.papers import SqlPaperStore
 from storage.repository import SqlStore
 
 log = logging.getLogger(__name__)
@@ -36,6 +47,7 @@ class App:
     store: SqlStore | None = None
     core: Core | None = None
     components: list[Component] = field(default_factory=list)
+    delivery: DeliveryService | None = None
 
     @property
     def database_url(self) -> str:
@@ -46,14 +58,45 @@ class App:
         self.engine = create_engine(self.database_url)
         await upgrade(self.engine)
         self.store = SqlStore(self.engine)
+        papers = SqlPaperStore(self.engine)
         services = Services(
             store=self.store,
             clock=self.clock,
             registry=build_registry(),
             default_timezone=self.settings.default_timezone,
+            extras={
+                "papers": papers,
+                "reading_post": reading_post(papers, self.store, self.clock),
+                "outbox": SqlOutbox(self.engine),
+                "accountability": SqlAccountability(self.engine),  # issue 7: check-ins, streaks, rosters
+                "stats_renderer": render_stats,
+                "calendar_export": to_ics,
+            },
         )
         self.core = Core(services)
         return self.core
+
+    async def enable_delivery(self, deliverers: dict[str, Deliverer], worker_id: str = "main") -> DeliveryService:
+        """Scheduled pushes through the given adapters; commands that change reminders reschedule."""
+        assert self.core is not None and self.engine is not None, "App.open() first"
+        services = self.core.services
+        outbox: SqlOutbox = services.extras["outbox"]
+        if is_sqlite(self.database_url):
+            released = await outbox.release_claims()
+            if released:
+                log.warning("re-queued %d push(es) left in flight by a previous run", released)
+        delivery = DeliveryService(
+            services,
+            outbox,
+            PushRenderer(services, services.extras.get("reading_post")),
+            deliverers,
+            worker_id=worker_id,
+            pace=Pacer(),
+            extra_chat_schedules=accountability_schedules,
+        )
+        services.reschedule = delivery.refresh
+        self.delivery = delivery
+        return delivery
 
     async def start(self, components: list[Component]) -> None:
         for component in components:

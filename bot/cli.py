@@ -117,9 +117,7 @@ def _plan(args: argparse.Namespace) -> int:
     _ = translator(lang)
     if args.week is not None:
         if not 1 <= args.week <= 20:
-            print(
-                _("{name} must be between {low} and {high}.", name="--week", low=1, high=20), file=sys.stderr
-            )
+            print(_("{name} must be between {low} and {high}.", name="--week", low=1, high=20), file=sys.stderr)
             return EXIT_USAGE
         text = week_view(plan, args.week, None, _)
     else:

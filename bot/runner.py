@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import socket
 import sys
 
+from apscheduler.triggers.interval import IntervalTrigger
+
 from bot.app import App, Component
+from bot.core.delivery import Deliverer
+from bot.papers_ingest import ArxivIngestJob
+from bot.scheduler import Scheduler
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -20,8 +27,41 @@ NO_ADAPTER = (
 
 
 def configured_adapters(app: App) -> list[Component]:
-    """Adapters are added here as they land (Telegram, Discord)."""
-    return []
+    """Every adapter whose token is set. Each is also its platform's Deliverer for scheduled pushes."""
+    settings = app.settings
+    assert app.core is not None, "App.open() first"
+    adapters: list[Component] = []
+    if settings.telegram_bot_token is not None and settings.telegram_bot_token.get_secret_value():
+        from bot.adapters.telegram import TelegramAdapter
+
+        secret = settings.telegram_webhook_secret
+        adapters.append(
+            TelegramAdapter(
+                app.core,
+                settings.telegram_bot_token.get_secret_value(),
+                api_url=settings.telegram_api_url,
+                store=app.store,
+                webhook_url=settings.telegram_webhook_url or None,
+                webhook_secret=secret.get_secret_value() if secret is not None else None,
+                webhook_listen=settings.telegram_webhook_listen,
+                webhook_port=settings.telegram_webhook_port,
+            )
+        )
+    if settings.discord_bot_token is not None and settings.discord_bot_token.get_secret_value():
+        from bot.adapters.discord import DiscordAdapter
+        from bot.adapters.discord_endpoints import configure_discord_endpoints
+
+        assert app.store is not None
+        configure_discord_endpoints(settings.discord_api_url or None, settings.discord_gateway_url or None)
+        adapters.append(
+            DiscordAdapter(
+                app.core,
+                settings.discord_bot_token.get_secret_value(),
+                settings_store=app.store,
+                guild_id=settings.discord_guild_id,
+            )
+        )
+    return adapters
 
 
 async def run(settings: Settings) -> int:
@@ -39,8 +79,19 @@ async def run(settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    deliverers = {adapter.platform: adapter for adapter in adapters if isinstance(adapter, Deliverer)}
+    delivery = await app.enable_delivery(deliverers, worker_id=f"{socket.gethostname()}:{os.getpid()}")
     try:
-        await app.start(adapters)
+        jobs: list[Component] = []
+        if settings.arxiv_ingest:
+            ingest = ArxivIngestJob(
+                settings.arxiv_feed_url, settings.arxiv_api_url, app.core.services.extras["papers"], app.clock
+            )
+            jobs.append(ingest)
+            scheduler = Scheduler(delivery, extra_jobs=[("arxiv.ingest", ingest, IntervalTrigger(minutes=15))])
+        else:
+            scheduler = Scheduler(delivery)
+        await app.start([*jobs, *adapters, scheduler])
         log.info("studybuddy is running with %d adapter(s)", len(adapters))
         await stop.wait()
         log.info("shutting down")
@@ -50,5 +101,36 @@ async def run(settings: Settings) -> int:
 
 
 async def arxiv_fetch(settings: Settings, backfill_days: int | None) -> int:
-    print("studybuddy arxiv fetch: not available yet (the arXiv ingest is being built).", file=sys.stderr)
-    return 2
+    """`studybuddy arxiv fetch [--backfill DAYS]`: ingest now; exit 1 if a fetch recorded a failure."""
+    from bot.feeds.arxiv import ArxivClient
+    from bot.papers_ingest import BACKFILL_MAX_DAYS, TextProgress, backfill, ingest_feed
+    from storage.papers import SqlPaperStore
+
+    if backfill_days is not None and not 1 <= backfill_days <= BACKFILL_MAX_DAYS:
+        print(f"--backfill must be between 1 and {BACKFILL_MAX_DAYS} days.", file=sys.stderr)
+        return 2
+    app = App(settings)
+    core = await app.open()
+    repo: SqlPaperStore = core.services.extras["papers"]
+    failed = False
+    try:
+        async with ArxivClient(settings.arxiv_feed_url, settings.arxiv_api_url) as client:
+            if backfill_days:
+                bar = TextProgress()
+                record = await backfill(client, repo, backfill_days, bar, app.clock)
+                bar.close()
+                failed |= record.failed
+                print(
+                    f"back-fill {backfill_days} day(s): {record.status}, {record.items} papers, "
+                    f"{len(record.new_ids)} new, {record.updated_count} updated"
+                    + (f" — {record.error}" if record.error else "")
+                )
+            record = await ingest_feed(client, repo, app.clock)
+            failed |= record.failed
+            print(
+                f"feed {record.url}: {record.status}, {record.items} items, {len(record.new_ids)} new, "
+                f"{record.updated_count} updated" + (f" — {record.error}" if record.error else "")
+            )
+    finally:
+        await app.close()
+    return 1 if failed else 0

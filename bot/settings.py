@@ -9,9 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    database_url: str | None = Field(
-        None, description="SQLAlchemy URL; default SQLite in the user's data dir"
-    )
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in the user's data dir")
     default_timezone: str = "UTC"
     log_level: str = "INFO"
 
@@ -29,6 +27,7 @@ class Settings(BaseSettings):
 
     arxiv_feed_url: str = "https://rss.arxiv.org/rss/cs.CL+cs.LG"
     arxiv_api_url: str = "http://export.arxiv.org/api/query"
+    arxiv_ingest: bool = True
 
     def secrets(self) -> list[str]:
         """Every secret value, so logging can redact them wherever they turn up."""

@@ -5,10 +5,11 @@ Each method is one short transaction, so a failing update can't leave another ha
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -52,9 +53,7 @@ def to_chat(row: ChatRow) -> Chat:
 
 
 def to_enrolment(row: EnrolmentRow) -> Enrolment:
-    subject = (
-        SubjectRef("user", row.user_id) if row.user_id is not None else SubjectRef("chat", row.chat_id or 0)
-    )
+    subject = SubjectRef("user", row.user_id) if row.user_id is not None else SubjectRef("chat", row.chat_id or 0)
     return Enrolment(
         id=row.id,
         subject=subject,
@@ -66,9 +65,7 @@ def to_enrolment(row: EnrolmentRow) -> Enrolment:
 
 
 def _subject_filter(subject: SubjectRef) -> Any:
-    return (
-        EnrolmentRow.user_id == subject.id if subject.kind == "user" else EnrolmentRow.chat_id == subject.id
-    )
+    return EnrolmentRow.user_id == subject.id if subject.kind == "user" else EnrolmentRow.chat_id == subject.id
 
 
 def _check_fields(fields: dict[str, Any], allowed: set[str]) -> None:
@@ -131,6 +128,14 @@ class SqlStore:
             ).scalar_one_or_none()
             return to_user(row) if row else None
 
+    async def get_users(self, ids: Collection[int]) -> dict[int, User]:
+        """Many users in one query: the outbox renders a whole claimed batch at once."""
+        if not ids:
+            return {}
+        async with self.sessions() as session:
+            rows = (await session.execute(select(UserRow).where(UserRow.id.in_(list(ids))))).scalars()
+            return {row.id: to_user(row) for row in rows}
+
     # chats -------------------------------------------------------------------------------------------
     async def get_or_create_chat(
         self, platform: str, external_id: str, kind: ChatKind, title: str | None, lang: Lang, timezone: str
@@ -172,6 +177,13 @@ class SqlStore:
             row = await session.get(ChatRow, chat_id)
             return to_chat(row) if row else None
 
+    async def get_chats(self, ids: Collection[int]) -> dict[int, Chat]:
+        if not ids:
+            return {}
+        async with self.sessions() as session:
+            rows = (await session.execute(select(ChatRow).where(ChatRow.id.in_(list(ids))))).scalars()
+            return {row.id: to_chat(row) for row in rows}
+
     async def find_chat(self, platform: str, external_id: str) -> Chat | None:
         async with self.sessions() as session:
             row = (
@@ -185,16 +197,12 @@ class SqlStore:
         async with self.sessions.begin() as session:
             old = (
                 await session.execute(
-                    select(ChatRow).where(
-                        ChatRow.platform == platform, ChatRow.external_id == old_external_id
-                    )
+                    select(ChatRow).where(ChatRow.platform == platform, ChatRow.external_id == old_external_id)
                 )
             ).scalar_one_or_none()
             new = (
                 await session.execute(
-                    select(ChatRow).where(
-                        ChatRow.platform == platform, ChatRow.external_id == new_external_id
-                    )
+                    select(ChatRow).where(ChatRow.platform == platform, ChatRow.external_id == new_external_id)
                 )
             ).scalar_one_or_none()
             if old is None:
@@ -209,16 +217,22 @@ class SqlStore:
     # enrolments --------------------------------------------------------------------------------------
     async def get_enrolment(self, subject: SubjectRef) -> Enrolment | None:
         async with self.sessions() as session:
-            row = (
-                await session.execute(select(EnrolmentRow).where(_subject_filter(subject)))
-            ).scalar_one_or_none()
+            row = (await session.execute(select(EnrolmentRow).where(_subject_filter(subject)))).scalar_one_or_none()
             return to_enrolment(row) if row else None
+
+    async def get_enrolments(self, subjects: Collection[SubjectRef]) -> dict[SubjectRef, Enrolment]:
+        user_ids = [s.id for s in subjects if s.kind == "user"]
+        chat_ids = [s.id for s in subjects if s.kind == "chat"]
+        if not subjects:
+            return {}
+        query = select(EnrolmentRow).where(or_(EnrolmentRow.user_id.in_(user_ids), EnrolmentRow.chat_id.in_(chat_ids)))
+        async with self.sessions() as session:
+            found = [to_enrolment(row) for row in (await session.execute(query)).scalars()]
+        return {enrolment.subject: enrolment for enrolment in found}
 
     async def enrol(self, subject: SubjectRef, start_date: date) -> Enrolment:
         async with self.sessions.begin() as session:
-            row = (
-                await session.execute(select(EnrolmentRow).where(_subject_filter(subject)))
-            ).scalar_one_or_none()
+            row = (await session.execute(select(EnrolmentRow).where(_subject_filter(subject)))).scalar_one_or_none()
             if row is None:
                 row = EnrolmentRow(
                     user_id=subject.id if subject.kind == "user" else None,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -9,12 +10,41 @@ from bot.app import App
 from bot.core.clock import ManualClock
 from bot.core.dispatcher import Core
 from bot.settings import Settings
-from tests.support import Chatter, at
+from tests.support import Chatter, PgDatabase, at
+
+# Set TEST_DATABASE_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/studybuddy_test) to run every
+# database test on PostgreSQL as well; each such test gets a database of its own, dropped afterwards.
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: a test of SQLite behaviour; not run on PostgreSQL")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if TEST_DATABASE_URL:
+        return "databases: sqlite, postgresql (TEST_DATABASE_URL)"
+    return "databases: sqlite only (set TEST_DATABASE_URL to a PostgreSQL database to also run on PostgreSQL)"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test that touches the database runs once per backend; PostgreSQL only when one is reachable."""
+    if "database_url" not in metafunc.fixturenames:
+        return
+    backends = ["sqlite"]
+    if TEST_DATABASE_URL and metafunc.definition.get_closest_marker("sqlite_only") is None:
+        backends.append("postgresql")
+    metafunc.parametrize("database_url", backends, indirect=True)
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'studybuddy.db'}"
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if getattr(request, "param", "sqlite") == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'studybuddy.db'}"
+        return
+    assert TEST_DATABASE_URL is not None
+    with PgDatabase(TEST_DATABASE_URL) as url:
+        yield url
 
 
 @pytest.fixture

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import MetaData, create_engine, select
+from sqlalchemy import Engine, MetaData, create_engine, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from bot.core.clock import ManualClock
 from bot.core.dispatcher import Core
@@ -64,7 +68,7 @@ class Chatter:
 
 def snapshot(database_url: str) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, to prove that a bad input changed nothing."""
-    engine = create_engine(database_url.replace("+aiosqlite", ""))
+    engine = create_engine(sync_url(database_url))
     try:
         meta = MetaData()
         meta.reflect(engine)
@@ -77,5 +81,65 @@ def snapshot(database_url: str) -> dict[str, list[tuple[Any, ...]]]:
         engine.dispose()
 
 
+def sync_url(database_url: str) -> str:
+    """The same database through a synchronous driver, for helpers that inspect it outside the event loop."""
+    url = make_url(database_url)
+    drivers = {
+        "sqlite+aiosqlite": "sqlite",
+        "postgresql": "postgresql+psycopg",
+        "postgresql+asyncpg": "postgresql+psycopg",
+    }
+    return url.set(drivername=drivers.get(url.drivername, url.drivername)).render_as_string(hide_password=False)
+
+
+@functools.cache
+def pg_admin_engine(admin_url: str) -> Engine:
+    """Autocommit connections to the server behind TEST_DATABASE_URL, for CREATE/DROP DATABASE."""
+    return create_engine(sync_url(admin_url), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+
+
+class PgDatabase:
+    """A fresh, empty PostgreSQL database for one test: created from template0, dropped (FORCE) after.
+
+    A database per test rather than one shared schema: tests (and the bot subprocesses they start) can
+    never see each other's rows, and a leftover connection cannot block the next test.
+    """
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = admin_url
+        self.name = f"sb_{uuid.uuid4().hex[:16]}"
+
+    def __enter__(self) -> str:
+        with pg_admin_engine(self.admin_url).connect() as connection:
+            connection.exec_driver_sql(f"CREATE DATABASE \"{self.name}\" TEMPLATE template0 ENCODING 'UTF8'")
+        url = make_url(self.admin_url).set(database=self.name)
+        return url.render_as_string(hide_password=False)
+
+    def __exit__(self, *exc_info: object) -> None:
+        with pg_admin_engine(self.admin_url).connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
 def clock_at(text: str, tz: str = "UTC") -> ManualClock:
     return ManualClock(at(text, tz))
+
+
+class RecordingDeliverer:
+    """A platform that accepts every push (or answers from a script) and remembers what it got."""
+
+    def __init__(self, platform: str = "console", clock: ManualClock | None = None) -> None:
+        self.platform = platform
+        self.clock = clock
+        self.sent: list[tuple[Any, list[Reply], datetime | None]] = []
+        self.script: list[Any] = []
+
+    async def deliver(self, target: Any, replies: Any) -> Any:
+        from bot.core.delivery import DeliveryResult
+
+        result = self.script.pop(0) if self.script else DeliveryResult.sent()
+        if result.outcome == "sent":
+            self.sent.append((target, list(replies), self.clock.now() if self.clock else None))
+        return result
+
+    def texts(self) -> list[str]:
+        return [reply.text.to_plain() for _target, replies, _at in self.sent for reply in replies]

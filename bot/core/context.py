@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -25,6 +25,7 @@ class Services:
     default_timezone: str = "UTC"
     plan_loader: Callable[[Lang], Plan] = load_plan
     extras: dict[str, Any] = field(default_factory=dict)
+    reschedule: Callable[[SubjectRef], Awaitable[None]] | None = None
 
 
 @dataclass(slots=True)
@@ -64,6 +65,11 @@ class Context:
     @property
     def store(self) -> Store:
         return self.services.store
+
+    async def schedules_changed(self, subject: SubjectRef | None = None) -> None:
+        """Tell the scheduler that reminder-relevant settings changed (no-op without a scheduler)."""
+        if self.services.reschedule is not None:
+            await self.services.reschedule(subject or self.subject)
 
     def today(self) -> date:
         """Today in the chat's own timezone: day boundaries are never the server's."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from bot.core.ports import Store
 from bot.core.types import Reply
@@ -38,6 +38,7 @@ class DeliveryResult:
         return cls("sent")
 
 
+@runtime_checkable
 class Deliverer(Protocol):
     """Implemented by each adapter that can push messages (Telegram, Discord, console)."""
 

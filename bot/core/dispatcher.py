@@ -49,9 +49,7 @@ class Core:
             return await self._handle(incoming)
         except Exception:
             log.exception("handler failed for %s chat %s", incoming.chat.platform, incoming.chat.chat_id)
-            return [
-                Reply(plain(translator(lang)("Sorry, something went wrong on my side. Please try again.")))
-            ]
+            return [Reply(plain(translator(lang)("Sorry, something went wrong on my side. Please try again.")))]
 
     async def resolve(self, incoming: Incoming) -> tuple[User, Chat | None]:
         """Find or create the user (and group chat); a user who writes again is reachable again."""
@@ -89,20 +87,14 @@ class Core:
                     return []
                 return [Reply(plain(_("I understand commands. Send /help to see them.")))]
             if len(text) > MAX_MESSAGE_CHARS:
-                return [
-                    Reply(plain(_("That message is too long for a command. Send /help to see the commands.")))
-                ]
+                return [Reply(plain(_("That message is too long for a command. Send /help to see the commands.")))]
         user, chat = await self.resolve(incoming)
         ctx = Context(self.services, incoming, user, chat)
         _ = ctx._
         if incoming.action is not None:
             found = self.registry.action_for(incoming.action)
             if found is None:
-                return [
-                    Reply(
-                        plain(_("This button no longer works. Send /today for a fresh one.")), ephemeral=True
-                    )
-                ]
+                return [Reply(plain(_("This button no longer works. Send /today for a fresh one.")), ephemeral=True)]
             handler, payload = found
             return _as_list(await handler(ctx, payload))
         head, _sep, rest = text.partition(" ")
@@ -133,13 +125,9 @@ class Core:
     async def _refuse(self, ctx: Context, spec: CommandSpec) -> Reply | None:
         _ = ctx._
         if spec.scope == "group" and not ctx.in_group:
-            return Reply(
-                plain(_("/{command} works in a group chat; add me to your study group.", command=spec.name))
-            )
+            return Reply(plain(_("/{command} works in a group chat; add me to your study group.", command=spec.name)))
         if spec.scope == "private" and ctx.in_group:
-            return Reply(
-                plain(_("/{command} works in a private chat with me.", command=spec.name)), ephemeral=True
-            )
+            return Reply(plain(_("/{command} works in a private chat with me.", command=spec.name)), ephemeral=True)
         if spec.group_admin and ctx.in_group:
             check = ctx.incoming.admin_check
             if check is None or not await check():

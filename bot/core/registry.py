@@ -157,9 +157,7 @@ def parse_arg(spec: ArgSpec, raw: str) -> Any:
         if not _INT.match(raw):
             raise ArgError("{name} must be a whole number.", (("name", spec.name),))
         value = int(raw)
-        if (spec.minimum is not None and value < spec.minimum) or (
-            spec.maximum is not None and value > spec.maximum
-        ):
+        if (spec.minimum is not None and value < spec.minimum) or (spec.maximum is not None and value > spec.maximum):
             raise ArgError(
                 "{name} must be between {low} and {high}.",
                 (("name", spec.name), ("low", spec.minimum), ("high", spec.maximum)),
@@ -186,9 +184,7 @@ def parse_arg(spec: ArgSpec, raw: str) -> Any:
     if spec.kind == "timezone":
         name = _timezones().get(raw.lower())
         if name is None:
-            raise ArgError(
-                "Unknown timezone {value}; use an IANA name such as Asia/Shanghai.", (("value", raw),)
-            )
+            raise ArgError("Unknown timezone {value}; use an IANA name such as Asia/Shanghai.", (("value", raw),))
         return name
     if spec.kind == "weekday":
         day = parse_weekday(raw)

@@ -45,10 +45,7 @@ def slot_lines(plan: Plan, day: PlanDay, on: date, reading_day: int, _: Translat
     weekly = [task for task in plan.weekly_tasks if task.kind in kinds]
     if weekly:
         out.append(bold(_("This week's fixed slot")))
-        out += [
-            plain(f"• {task.text}") + italic(" " + _("({minutes} min)", minutes=task.minutes))
-            for task in weekly
-        ]
+        out += [plain(f"• {task.text}") + italic(" " + _("({minutes} min)", minutes=task.minutes)) for task in weekly]
     if day.plan_month_starts:
         out.append(bold(_("This month")))
         out += [plain(f"• {task}") for task in plan.monthly_tasks]
@@ -60,11 +57,7 @@ def day_view(plan: Plan, day: PlanDay, on: date, reading_day: int, _: Translator
     if day.status == "upcoming":
         return join(
             [
-                bold(
-                    _.plural(
-                        "Your plan starts in {n} day.", "Your plan starts in {n} days.", day.days_until_start
-                    )
-                ),
+                bold(_.plural("Your plan starts in {n} day.", "Your plan starts in {n} days.", day.days_until_start)),
                 plain(_("Until then, /week 1 shows what comes first.")),
             ]
         )

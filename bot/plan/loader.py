@@ -168,8 +168,7 @@ def _block_weeks(block: Mapping[str, Any], phase_where: str, index: int) -> tupl
     first, last = block.get("first_week"), block.get("last_week")
     if not _is_int(first) or not _is_int(last):
         raise PlanError(
-            f"{phase_where}, block #{index} needs integer first_week and last_week, "
-            f"got {first!r} and {last!r}"
+            f"{phase_where}, block #{index} needs integer first_week and last_week, got {first!r} and {last!r}"
         )
     where = f"{phase_where}, block {week_label(first, last)}"
     if last < first:
@@ -252,8 +251,7 @@ def parse_plan(
 
     phases = tuple(_parse_phase(p, i, kw, src) for i, p in enumerate(phases_raw, 1))
     weekly = tuple(
-        _parse_weekly(task, f"{src}: weekly task {i}")
-        for i, task in enumerate(_list(data, "weekly_tasks", src), 1)
+        _parse_weekly(task, f"{src}: weekly task {i}") for i, task in enumerate(_list(data, "weekly_tasks", src), 1)
     )
     tips = tuple(
         _build(Tip, _mapping(tip, f"{src}: tip {i}"), f"{src}: tip {i}")
@@ -298,9 +296,7 @@ def _check_plan(plan: Plan, src: str) -> None:
     """Checks that need the built models: phase numbering and the set of weekly kinds."""
     numbers = [phase.number for phase in plan.phases]
     if numbers != list(range(1, len(numbers) + 1)):
-        raise PlanError(
-            f"{src}: phases must be numbered 1, 2, ... in order; got {', '.join(map(str, numbers))}"
-        )
+        raise PlanError(f"{src}: phases must be numbered 1, 2, ... in order; got {', '.join(map(str, numbers))}")
     kinds = [task.kind for task in plan.weekly_tasks]
     if sorted(kinds) != sorted(WEEKLY_KINDS):
         raise PlanError(
@@ -335,9 +331,7 @@ def validate_plans(zh: Plan, en: Plan) -> None:
                 raise differ(f"{block_where} has {len(zb.topics)} topics in zh but {len(eb.topics)} in en")
             for i, (zt, et) in enumerate(zip(zb.tasks, eb.tasks, strict=True), 1):
                 if zt.minutes != et.minutes:
-                    raise differ(
-                        f"{block_where}, task {i} takes {zt.minutes} minutes in zh but {et.minutes} in en"
-                    )
+                    raise differ(f"{block_where}, task {i} takes {zt.minutes} minutes in zh but {et.minutes} in en")
     zk = [(t.kind, t.minutes) for t in zh.weekly_tasks]
     ek = [(t.kind, t.minutes) for t in en.weekly_tasks]
     if zk != ek:

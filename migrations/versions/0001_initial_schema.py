@@ -66,12 +66,8 @@ def upgrade() -> None:
         sa.Column("tasks", sa.Integer(), nullable=False),
         sa.Column("chat_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["chat_id"], ["chats.id"], name=op.f("fk_checkins_chat_id_chats"), ondelete="SET NULL"
-        ),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_checkins_user_id_users"), ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["chat_id"], ["chats.id"], name=op.f("fk_checkins_chat_id_chats"), ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_checkins_user_id_users"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_checkins")),
         sa.UniqueConstraint("user_id", "local_date", name=op.f("uq_checkins_user_id_local_date")),
     )

@@ -16,13 +16,21 @@ def run_cli(args: list[str], stdin: str, database: Path, **env: str) -> subproce
     environment = {k: v for k, v in os.environ.items() if not k.endswith("_BOT_TOKEN")}
     environment.update(DATABASE_URL=f"sqlite:///{database}", LOG_LEVEL="WARNING", PYTHONIOENCODING="utf-8", **env)
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True, cwd=REPO,
-        env=environment, timeout=60, check=False,
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=environment,
+        timeout=60,
+        check=False,
     )
 
 
 def test_scripted_console_in_english(tmp_path: Path) -> None:
-    result = run_cli(["console", "--user", "ann", "--lang", "en"], "/start\n/today\n/goto 21\n/week 6\n", tmp_path / "a.db")
+    result = run_cli(
+        ["console", "--user", "ann", "--lang", "en"], "/start\n/today\n/goto 21\n/week 6\n", tmp_path / "a.db"
+    )
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Welcome, ann!" in out and "Week 1 · Day 1" in out
@@ -32,8 +40,9 @@ def test_scripted_console_in_english(tmp_path: Path) -> None:
 
 
 def test_scripted_console_in_chinese_from_lang_env(tmp_path: Path) -> None:
-    result = run_cli(["console", "--user", "li"], "/start\n/today\n/timezone Mars/Olympus\n", tmp_path / "z.db",
-                     LANG="zh_CN.UTF-8")
+    result = run_cli(
+        ["console", "--user", "li"], "/start\n/today\n/timezone Mars/Olympus\n", tmp_path / "z.db", LANG="zh_CN.UTF-8"
+    )
     assert result.returncode == 0, result.stderr
     assert "欢迎，li！" in result.stdout and "今日任务" in result.stdout and "未知时区" in result.stdout
 
@@ -71,8 +80,16 @@ def test_db_upgrade_command(tmp_path: Path) -> None:
 def test_default_database_lives_in_the_user_data_dir(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env.update(HOME=str(tmp_path), XDG_DATA_HOME=str(tmp_path / "data"), LOG_LEVEL="WARNING")
-    result = subprocess.run([sys.executable, "-m", "bot", "console", "--user", "x", "--lang", "en"], input="/start\n",
-                            capture_output=True, text=True, cwd=REPO, env=env, timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "console", "--user", "x", "--lang", "en"],
+        input="/start\n",
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "data" / "studybuddy" / "studybuddy.db").exists()
 

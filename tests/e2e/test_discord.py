@@ -239,7 +239,7 @@ async def test_today_in_a_dm_is_a_normal_message(running: Discord) -> None:
     today = await running.command("today", invoker=ann, channel_id=dm)
     assert "Week 1 · Day 1" in text_of(today)
     assert not flags(today) & EPHEMERAL
-    assert custom_ids(today) == ["sb:week:1"]
+    assert custom_ids(today) == ["sb:week:1", "sb:done:2026-11-29"]
     assert len(today.json["data"]["content"]) <= 2000
 
 

@@ -100,7 +100,12 @@ async def test_start_and_today_in_private(server: FakeTelegramServer, adapter: T
     today = await say(server, "/today")
     assert today.ok and today.params["parse_mode"] == "HTML"
     assert today.params["reply_markup"] == {
-        "inline_keyboard": [[{"text": "Week 1 overview", "callback_data": "week:1"}]]
+        "inline_keyboard": [
+            [
+                {"text": "Week 1 overview", "callback_data": "week:1"},
+                {"text": "Done ✓", "callback_data": "done:2026-11-29"},
+            ]
+        ]
     }
     assert "reply_parameters" not in today.params  # private chats aren't quoted
 

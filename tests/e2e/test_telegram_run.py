@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -13,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.botproc import bot_env, free_port, start_bot, stop_bot
 from tests.fakes.telegram import FakeTelegramServer, post_webhook, updates
-from tests.support import REPO
 
 TOKEN = "987654:SUPER-secret-token-value_never-logged"
 ANN = 7001
@@ -25,46 +21,6 @@ STARTUP_TIMEOUT = 30.0
 async def server() -> AsyncIterator[FakeTelegramServer]:
     async with FakeTelegramServer(token=TOKEN) as fake:
         yield fake
-
-
-def bot_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    """A clean environment: no tokens but ours, no proxies for loopback, a fresh SQLite file."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DISCORD_"))}
-    env.update(
-        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'run.db'}",
-        NO_PROXY="127.0.0.1,localhost",
-        no_proxy="127.0.0.1,localhost",
-        LOG_LEVEL="DEBUG",  # the noisiest setting: the token must still never appear
-        PYTHONPATH=str(REPO),
-        **extra,
-    )
-    return env
-
-
-async def start_bot(tmp_path: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,  # no stray .env from the repo
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-
-
-async def stop_bot(proc: asyncio.subprocess.Process) -> tuple[int, str]:
-    if proc.returncode is None:
-        proc.send_signal(signal.SIGTERM)
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), 20)
-    except TimeoutError:
-        proc.kill()
-        out, err = await proc.communicate()
-    code = proc.returncode
-    assert code is not None
-    return code, out.decode() + err.decode()
 
 
 async def test_run_polls_replies_and_shuts_down_cleanly(server: FakeTelegramServer, tmp_path: Path) -> None:
@@ -89,12 +45,6 @@ async def test_run_polls_replies_and_shuts_down_cleanly(server: FakeTelegramServ
     assert confirmed.params["offset"] > last["update_id"]  # the callback came later still
     assert confirmed.params["offset"] == max(server.delivered_update_ids) + 1
     assert server.pending_updates == []
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def test_run_in_webhook_mode(server: FakeTelegramServer, tmp_path: Path) -> None:

@@ -64,9 +64,7 @@ class FakeArxiv:
         self._runner: web.AppRunner | None = None
         self.base_url = ""
 
-    def add_feed(
-        self, path: str, body: bytes, *, etag: str | None = None, last_modified: str | None = None
-    ) -> str:
+    def add_feed(self, path: str, body: bytes, *, etag: str | None = None, last_modified: str | None = None) -> str:
         self.feeds[path] = _Feed(body, etag, last_modified)
         return self.url(path)
 

@@ -97,9 +97,7 @@ def _build_client(
         await interaction.edit_original_response(content="done thinking")
         await interaction.followup.send("and one more thing")
 
-    async def topic_autocomplete(
-        interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
+    async def topic_autocomplete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         topics = ["transformers", "tokenizers", "training"]
         return [app_commands.Choice(name=t, value=t) for t in topics if t.startswith(current)]
 
@@ -154,9 +152,7 @@ def test_configure_endpoints_is_idempotent_and_reversible() -> None:
         assert Route.BASE == "https://chat.example.org/discord/api/v10"
         assert DiscordWebSocket.DEFAULT_GATEWAY == default_gateway
 
-        configure_discord_endpoints_from_env(
-            {"DISCORD_API_URL": "", "DISCORD_GATEWAY_URL": "wss://gw.example.org"}
-        )
+        configure_discord_endpoints_from_env({"DISCORD_API_URL": "", "DISCORD_GATEWAY_URL": "wss://gw.example.org"})
         assert current_discord_endpoints().api_base == default_base
         assert current_discord_endpoints().gateway_url == "wss://gw.example.org/"
 
@@ -193,9 +189,7 @@ async def test_rest_errors_use_discords_json_shape() -> None:
             assert resp.status == 404
             assert resp.headers["Content-Type"] == "application/json"
             assert await resp.json() == {"message": "404: Not Found", "code": 0}
-        async with http.get(
-            f"{server.api_url}/api/v10/users/@me", headers={"Authorization": "Bot nope"}
-        ) as resp:
+        async with http.get(f"{server.api_url}/api/v10/users/@me", headers={"Authorization": "Bot nope"}) as resp:
             assert resp.status == 401
             assert await resp.json() == {"message": "401: Unauthorized", "code": 0}
         async with http.get(f"{server.api_url}/api/v10/gateway/bot", headers=auth) as resp:

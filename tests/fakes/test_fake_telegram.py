@@ -105,9 +105,7 @@ async def test_get_updates_keeps_unconfirmed_and_returns_early(server: FakeTeleg
         assert len(await bot.get_updates(timeout=0)) == 1, "not confirmed yet, so delivered again"
 
         started = time.monotonic()
-        poll = asyncio.create_task(
-            bot.get_updates(offset=server.pending_updates[0]["update_id"] + 1, timeout=5)
-        )
+        poll = asyncio.create_task(bot.get_updates(offset=server.pending_updates[0]["update_id"] + 1, timeout=5))
         await asyncio.sleep(0.05)
         second = server.push_update(updates.private_message("two", user_id=USER_ID))
         got = await poll
@@ -142,9 +140,7 @@ async def test_global_rate_limit_answers_retry_after(server: FakeTelegramServer)
 async def test_send_document_multipart_is_recorded_and_downloadable(server: FakeTelegramServer) -> None:
     payload = b"%PDF-1.4 study plan \x00\xff"
     async with Bot(TOKEN, base_url=server.base_url, base_file_url=server.base_file_url) as bot:
-        message = await bot.send_document(
-            chat_id=USER_ID, document=payload, filename="plan.pdf", caption="Week 1"
-        )
+        message = await bot.send_document(chat_id=USER_ID, document=payload, filename="plan.pdf", caption="Week 1")
         call = server.calls_of("sendDocument")[0]
         upload = call.files["document"]
         assert (upload.file_name, upload.content_type, upload.size, upload.data) == (
@@ -177,9 +173,7 @@ async def test_callback_query_reaches_handler(server: FakeTelegramServer) -> Non
         keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Done", callback_data="done:1")]])
         await app.bot.send_message(chat_id=USER_ID, text="Day 1 finished?", reply_markup=keyboard)
         sent = server.calls_of("sendMessage")[0]
-        assert sent.params["reply_markup"] == {
-            "inline_keyboard": [[{"text": "Done", "callback_data": "done:1"}]]
-        }
+        assert sent.params["reply_markup"] == {"inline_keyboard": [[{"text": "Done", "callback_data": "done:1"}]]}
         server.push_update(updates.callback_query("done:1", user_id=USER_ID, message=sent.result))
         edit = await server.wait_for("editMessageText")
     finally:
@@ -206,9 +200,7 @@ async def test_set_my_commands_stored_per_scope_and_language(server: FakeTelegra
         # PTB strips "Bad Request: " and .capitalize()s the rest -> "Bot_command_invalid".
         with pytest.raises(BadRequest, match=r"(?i)BOT_COMMAND_INVALID"):
             await bot.set_my_commands([BotCommand("Today", "bad: uppercase")])
-    assert server.get_commands({"type": "all_private_chats"}, "en") == [
-        {"command": "start", "description": "Start"}
-    ]
+    assert server.get_commands({"type": "all_private_chats"}, "en") == [{"command": "start", "description": "Start"}]
 
 
 async def test_forbidden_migrated_and_not_found_surface_as_ptb_errors(server: FakeTelegramServer) -> None:
@@ -260,9 +252,7 @@ async def test_wire_format_errors_and_encodings(server: FakeTelegramServer) -> N
         async with http.post(f"{server.api_url}/bot{TOKEN}/sendMessage", json=body) as resp:
             result = (await resp.json())["result"]
             assert result["message_id"] == 1 and result["chat"]["id"] == 5
-        async with http.get(
-            f"{server.api_url}/bot{TOKEN}/sendmessage", params={"chat_id": 5, "text": "123"}
-        ) as resp:
+        async with http.get(f"{server.api_url}/bot{TOKEN}/sendmessage", params={"chat_id": 5, "text": "123"}) as resp:
             result = (await resp.json())["result"]
             assert result["message_id"] == 2 and result["text"] == "123"
     assert server.calls_of("sendMessage")[0].params["reply_markup"] == {"inline_keyboard": []}
@@ -282,17 +272,13 @@ def test_update_builders_parse_with_ptb() -> None:
     ]
     parsed = [Update.de_json(u, None) for u in built]
     assert parsed[0].message is not None and parsed[0].message.entities[0].length == len("/today")
-    assert parsed[1].message is not None and parsed[1].message.entities[0].length == len(
-        "/today@studybuddy_test_bot"
-    )
+    assert parsed[1].message is not None and parsed[1].message.entities[0].length == len("/today@studybuddy_test_bot")
     assert parsed[2].callback_query is not None and parsed[2].callback_query.data == "x"
     assert parsed[3].edited_message is not None and parsed[4].channel_post is not None
     assert parsed[5].message is not None and parsed[5].message.sticker is not None
     assert parsed[6].message is not None and parsed[6].message.photo
     assert parsed[7].message is not None and len(parsed[7].message.new_chat_members) == 2
-    assert (
-        parsed[8].my_chat_member is not None and parsed[8].my_chat_member.new_chat_member.status == "kicked"
-    )
+    assert parsed[8].my_chat_member is not None and parsed[8].my_chat_member.new_chat_member.status == "kicked"
     ids = [u.update_id for u in parsed]
     assert ids == sorted(ids)
 

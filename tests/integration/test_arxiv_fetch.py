@@ -31,9 +31,7 @@ FIXTURES = Path(__file__).resolve().parents[2].parent / "shared/fixtures/arxiv"
 FEED_PATH = "/rss/cs.CL"
 ETAG = '"cs-cl-2026-08-20"'
 LAST_MODIFIED = "Thu, 20 Aug 2026 04:00:01 GMT"
-HTML_PAGE = (
-    b"<!DOCTYPE html><html><head><title>Oops</title></head><body><p>Down for maintenance<br></body></html>"
-)
+HTML_PAGE = b"<!DOCTYPE html><html><head><title>Oops</title></head><body><p>Down for maintenance<br></body></html>"
 
 
 def _fixture(name: str) -> bytes:
@@ -62,9 +60,7 @@ class Clock:
 async def fake() -> AsyncIterator[FakeArxiv]:
     server = FakeArxiv()
     await server.start()
-    server.add_feed(
-        FEED_PATH, _fixture("rss_cs.CL_pub2026-08-20_weekday.xml"), etag=ETAG, last_modified=LAST_MODIFIED
-    )
+    server.add_feed(FEED_PATH, _fixture("rss_cs.CL_pub2026-08-20_weekday.xml"), etag=ETAG, last_modified=LAST_MODIFIED)
     server.set_api_entries(api_entries(_fixture("api_cat-cs.CL_max3_2026-09-24.xml")))
     try:
         yield server
@@ -171,9 +167,7 @@ async def test_html_error_page_fetches_but_does_not_parse(
         parse_feed(result.body)
 
 
-async def test_two_fetches_keep_three_seconds_apart(
-    fake: FakeArxiv, http: httpx.AsyncClient, clock: Clock
-) -> None:
+async def test_two_fetches_keep_three_seconds_apart(fake: FakeArxiv, http: httpx.AsyncClient, clock: Clock) -> None:
     client = _client(fake, http, clock)
     await client.fetch_feed(None, None)
     assert clock.sleeps == []
@@ -185,9 +179,7 @@ async def test_two_fetches_keep_three_seconds_apart(
     assert clock.sleeps == [pytest.approx(1.75)]  # long enough ago: no wait
 
 
-async def test_concurrent_fetches_are_serialised(
-    fake: FakeArxiv, http: httpx.AsyncClient, clock: Clock
-) -> None:
+async def test_concurrent_fetches_are_serialised(fake: FakeArxiv, http: httpx.AsyncClient, clock: Clock) -> None:
     client = _client(fake, http, clock)
     results = await asyncio.gather(*(client.fetch_feed(None, None) for _ in range(3)))
     assert [r.status for r in results] == ["ok"] * 3
@@ -275,17 +267,13 @@ async def test_api_empty_result(fake: FakeArxiv, http: httpx.AsyncClient, clock:
     client = _client(fake, http, clock)
     got = [
         p
-        async for p in client.fetch_api(
-            "cs.CL", date(2026, 1, 1), date(2026, 1, 2), on_page=lambda *a: pages.append(a)
-        )
+        async for p in client.fetch_api("cs.CL", date(2026, 1, 1), date(2026, 1, 2), on_page=lambda *a: pages.append(a))
     ]
     assert got == [] and pages == [(0, 0)]
     assert len(fake.requests_to(API_PATH)) == 1
 
 
-async def test_api_failure_raises_after_partial_results(
-    fake: FakeArxiv, http: httpx.AsyncClient, clock: Clock
-) -> None:
+async def test_api_failure_raises_after_partial_results(fake: FakeArxiv, http: httpx.AsyncClient, clock: Clock) -> None:
     client = _client(fake, http, clock)
     got: list[str] = []
     with pytest.raises(ArxivFetchError) as info:

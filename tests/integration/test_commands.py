@@ -43,9 +43,7 @@ async def test_future_start_counts_down(ann: Chatter) -> None:
 async def test_today_inside_a_block_names_the_right_week(ann: Chatter, clock: ManualClock) -> None:
     await ann.say(f"/start {(clock.now() - timedelta(days=7 * 5 + 1)).date()}")
     text = await ann.text("/today")
-    assert (
-        "Week 6 · Day 2" in text and "weeks 5-6, now week 6" in text and "Attention Is All You Need" in text
-    )
+    assert "Week 6 · Day 2" in text and "weeks 5-6, now week 6" in text and "Attention Is All You Need" in text
 
 
 async def test_goto_pause_and_resume_shift_the_plan(ann: Chatter, clock: ManualClock) -> None:
@@ -136,9 +134,7 @@ async def test_bad_input_answered_in_chinese(li: Chatter) -> None:
     assert "未知时区" in await li.text("/timezone Mars/Olympus")
 
 
-async def test_a_crashing_handler_is_answered_and_contained(
-    ann: Chatter, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_a_crashing_handler_is_answered_and_contained(ann: Chatter, monkeypatch: pytest.MonkeyPatch) -> None:
     registry = ann.core.registry
 
     async def boom(ctx):

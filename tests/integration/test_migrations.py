@@ -1,5 +1,6 @@
 """Alembic owns the schema: an upgraded empty database equals the models, and the chain reverses."""
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -44,6 +45,7 @@ async def test_downgrade_to_base_then_upgrade_again(database_url: str) -> None:
         await engine.dispose()
 
 
+@pytest.mark.sqlite_only
 async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(database_url: str) -> None:
     engine = create_engine(database_url)
     try:

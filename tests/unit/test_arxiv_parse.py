@@ -93,8 +93,7 @@ def test_rss_paper_fields() -> None:
     assert paper == ArxivPaper(
         arxiv_id="2608.18082",
         version=1,
-        title="LongNovel: A Multi-Scale Benchmark for Hallucination Detection in Long-Context Novel"
-        " Summarization",
+        title="LongNovel: A Multi-Scale Benchmark for Hallucination Detection in Long-Context Novel Summarization",
         authors=("Ruizhi Zhang", "Jinwei Chen", "Xiangju Lu", "He Yan", "Mo Yu", "Junmin Zhu", "Wei Zhang"),
         abstract=paper.abstract,
         categories=("cs.CL",),
@@ -153,9 +152,7 @@ def test_truncated_atom_keeps_complete_entries() -> None:
 
 
 def _raw_description(raw: bytes, arxiv_id: str) -> str:
-    match = re.search(
-        rb"<description>arXiv:" + re.escape(arxiv_id.encode()) + rb"v\d+ .*?</description>", raw, re.S
-    )
+    match = re.search(rb"<description>arXiv:" + re.escape(arxiv_id.encode()) + rb"v\d+ .*?</description>", raw, re.S)
     assert match is not None
     text = unescape(match.group(0).decode()[len("<description>") : -len("</description>")])
     return text.split("\nAbstract: ", 1)[1].strip()

@@ -12,10 +12,7 @@ def test_translation_with_values_and_plurals() -> None:
     zh, en = translator("zh"), translator("en")
     assert zh("Week {week}", week=3) == "第3周"
     assert en("Week {week}", week=3) == "Week 3"
-    assert (
-        en.plural("Your plan starts in {n} day.", "Your plan starts in {n} days.", 1)
-        == "Your plan starts in 1 day."
-    )
+    assert en.plural("Your plan starts in {n} day.", "Your plan starts in {n} days.", 1) == "Your plan starts in 1 day."
     assert en.plural("Your plan starts in {n} day.", "Your plan starts in {n} days.", 4).endswith("4 days.")
     assert "4" in zh.plural("Your plan starts in {n} day.", "Your plan starts in {n} days.", 4)
 

@@ -112,11 +112,7 @@ def test_zh_en_parity(plans: dict[str, Plan]) -> None:
         assert len(zb.topics) == len(eb.topics)
         assert [t.minutes for t in zb.tasks] == [t.minutes for t in eb.tasks]
         assert zb.keywords == eb.keywords
-    assert (
-        [t.kind for t in zh.weekly_tasks]
-        == [t.kind for t in en.weekly_tasks]
-        == ["arxiv", "kaggle", "review"]
-    )
+    assert [t.kind for t in zh.weekly_tasks] == [t.kind for t in en.weekly_tasks] == ["arxiv", "kaggle", "review"]
     assert len(zh.monthly_tasks) == len(en.monthly_tasks) == 2
     assert [t.truncated for t in zh.tips] == [t.truncated for t in en.tips] == [True]
     assert zh.phases[0].daily_time == "3-4小时"
@@ -296,9 +292,7 @@ def test_parity_block_count(zh_data: dict[str, Any], en_data: dict[str, Any]) ->
     del phase3[3]
     keywords = {k: v for k, v in load_keywords().items() if k not in {"15", "16"}}
     en = parse_plan(en_data, "en", keywords={**keywords, "15-16": ["alignment"]})
-    with pytest.raises(
-        PlanError, match="zh and en differ in structure: phase 3 has 4 blocks in zh but 3 in en"
-    ):
+    with pytest.raises(PlanError, match="zh and en differ in structure: phase 3 has 4 blocks in zh but 3 in en"):
         validate_plans(parse_plan(zh_data, "zh"), en)
 
 

@@ -54,6 +54,8 @@ def today_reply(ctx: Context, day: PlanDay) -> Reply:
     buttons: tuple[Button, ...] = ()
     if day.in_plan:
         buttons = (Button(ctx._("Week {week} overview", week=day.week), f"week:{day.week}"),)
+    if day.status in ("active", "complete"):  # check-ins (issue 7): the button carries the local date shown
+        buttons += (Button(ctx._("Done ✓"), f"done:{on.isoformat()}"),)
     return Reply(day_view(ctx.plan, day, on, reading_day(ctx), ctx._), buttons=buttons)
 
 
@@ -90,6 +92,7 @@ def register(registry: Registry) -> None:
         if abs(start_on - today) > MAX_START_OFFSET:
             return Reply(plain(_("Pick a start date within a year of today.")), ephemeral=True)
         enrolment = await ctx.store.enrol(ctx.subject, start_on)
+        await ctx.schedules_changed()
         day = plan_day(enrolment.start_date, today, enrolment.pauses, enrolment.jumps)
         if ctx.in_group:
             welcome = _("This group starts the 20-week plan on {date}.", date=start_on.isoformat())

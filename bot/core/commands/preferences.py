@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.core.commands.common import save, weekday_name
+from bot.core.commands.reminders import next_push_lines
 from bot.core.context import Context
 from bot.core.markup import Rich, bold, join, plain
-from bot.core.registry import WEEKDAYS_EN, WEEKDAYS_ZH, ArgSpec, Registry
+from bot.core.registry import ArgSpec, Registry
 from bot.core.types import Reply
 from bot.i18n import translator
-
-SettingsLine = Callable[[Context], Awaitable[list[Rich]]]
-
-
-async def save(ctx: Context, **fields: Any) -> Context:
-    """Write preferences to the subject of the chat and return a context that sees them."""
-    if ctx.chat is not None:
-        ctx.chat = await ctx.store.update_chat(ctx.chat.id, **fields)
-    else:
-        ctx.user = await ctx.store.update_user(ctx.user.id, **fields)
-    return ctx
-
-
-def weekday_name(ctx: Context, day: int) -> str:
-    return (WEEKDAYS_ZH if ctx.lang == "zh" else WEEKDAYS_EN)[day]
 
 
 def register(registry: Registry) -> None:
@@ -69,14 +54,11 @@ def register(registry: Registry) -> None:
         _ = ctx._
         zone = ctx.args.get("zone")
         if zone is None:
-            return Reply(
-                plain(_("Your timezone is {zone}. Change it with /timezone Area/City.", zone=ctx.timezone))
-            )
+            return Reply(plain(_("Your timezone is {zone}. Change it with /timezone Area/City.", zone=ctx.timezone)))
         ctx = await save(ctx, timezone=zone)
+        await ctx.schedules_changed()
         now = ctx.services.clock.now().astimezone(ZoneInfo(zone))
-        return Reply(
-            plain(_("Timezone set to {zone} (local time now {time}).", zone=zone, time=now.strftime("%H:%M")))
-        )
+        return Reply(plain(_("Timezone set to {zone} (local time now {time}).", zone=zone, time=now.strftime("%H:%M"))))
 
     @registry.command("settings", en="Your settings", zh="查看设置")
     async def settings(ctx: Context) -> Reply:
@@ -94,6 +76,5 @@ def register(registry: Registry) -> None:
             ),
             plain(_("Reading day: {day}", day=weekday_name(ctx, reading))),
         ]
-        for extra in ctx.services.extras.get("settings_lines", []):
-            lines += await extra(ctx)
+        lines += await next_push_lines(ctx)
         return Reply(join(lines))

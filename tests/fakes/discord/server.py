@@ -159,9 +159,7 @@ class _Waiter:
 
 def _json_response(data: Any, status: int = 200) -> web.Response:
     """discord.py only parses bodies whose Content-Type is exactly ``application/json`` (no charset)."""
-    return web.Response(
-        status=status, body=json.dumps(data).encode(), headers={"Content-Type": "application/json"}
-    )
+    return web.Response(status=status, body=json.dumps(data).encode(), headers={"Content-Type": "application/json"})
 
 
 def _error(status: int, message: str, code: int = 0) -> web.Response:
@@ -303,9 +301,7 @@ class FakeDiscordServer:
         except TimeoutError:
             seen = [f"{c.method} {c.path} -> {c.status}" for c in self.rest_calls]
             ops = [f.op for f in self.gateway_frames]
-            raise TimeoutError(
-                f"timed out after {timeout}s waiting for {what}; REST: {seen}; ops: {ops}"
-            ) from None
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what}; REST: {seen}; ops: {ops}") from None
         finally:
             if waiter in self._waiters:
                 self._waiters.remove(waiter)
@@ -432,9 +428,7 @@ class FakeDiscordServer:
             return _error(404, "404: Not Found")
         await ws.prepare(request)
         query = dict(request.query)
-        conn = GatewayConnection(
-            index=len(self.connections), path=request.path, query=query, ws=ws, request=request
-        )
+        conn = GatewayConnection(index=len(self.connections), path=request.path, query=query, ws=ws, request=request)
         if self.honour_compression and query.get("compress") == "zlib-stream":
             conn.compressor = zlib.compressobj()
         self.connections.append(conn)
@@ -462,9 +456,7 @@ class FakeDiscordServer:
 
     async def _on_frame(self, conn: GatewayConnection, frame: JSON) -> None:
         op, data = frame.get("op"), frame.get("d")
-        self.gateway_frames.append(
-            GatewayFrame(op=op if isinstance(op, int) else -1, d=data, connection=conn.index)
-        )
+        self.gateway_frames.append(GatewayFrame(op=op if isinstance(op, int) else -1, d=data, connection=conn.index))
         self._poke()
         if op == OP_HEARTBEAT:
             await conn.send({"op": OP_HEARTBEAT_ACK, "d": None, "s": None, "t": None})
@@ -568,9 +560,7 @@ class FakeDiscordServer:
     # ----------------------------------------------------------------- REST plumbing
 
     @web.middleware
-    async def _rest_middleware(
-        self, request: web.Request, handler: Callable[[web.Request], Any]
-    ) -> web.StreamResponse:
+    async def _rest_middleware(self, request: web.Request, handler: Callable[[web.Request], Any]) -> web.StreamResponse:
         """Record, authenticate and turn aiohttp errors into Discord's JSON error shape."""
         if not request.path.startswith(API_PREFIX + "/"):
             return await handler(request)
@@ -783,9 +773,7 @@ class FakeDiscordServer:
         store = self._command_store(request)
         if isinstance(store, web.Response):
             return store
-        command = self._stored_command(
-            request[CALL_KEY].json or {}, store, request.match_info.get("guild_id")
-        )
+        command = self._stored_command(request[CALL_KEY].json or {}, store, request.match_info.get("guild_id"))
         existed = any(c["id"] == command["id"] for c in store)
         store[:] = [c for c in store if c["id"] != command["id"]] + [command]
         return _json_response(command, status=200 if existed else 201)
@@ -983,13 +971,7 @@ class FakeDiscordServer:
         if channel is None:
             return _error(404, "Unknown Channel", 10003)
         body = call.json if isinstance(call.json, dict) else {}
-        if not (
-            body.get("content")
-            or body.get("embeds")
-            or call.files
-            or body.get("components")
-            or body.get("poll")
-        ):
+        if not (body.get("content") or body.get("embeds") or call.files or body.get("components") or body.get("poll")):
             return _error(400, "Cannot send an empty message", 50006)
         message = self._build_message(
             channel_id=channel["id"],

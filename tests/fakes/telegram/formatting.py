@@ -59,9 +59,7 @@ _HTML_TAGS = {
     "blockquote": "blockquote",
     "tg-emoji": "custom_emoji",
 }
-_HTML_TOKEN = re.compile(
-    r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s[^<>]*)?)\s*>|<|&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);"
-)
+_HTML_TOKEN = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s[^<>]*)?)\s*>|<|&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
 _ATTR = re.compile(r"""([a-zA-Z-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""")
 
 
@@ -87,15 +85,11 @@ def _parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
             out_len += utf16_len(decoded)
             continue
         if token == "<":
-            raise EntityParseError(
-                f"Unsupported start tag at byte offset {_byte_offset(text, match.start())}"
-            )
+            raise EntityParseError(f"Unsupported start tag at byte offset {_byte_offset(text, match.start())}")
         closing, tag = match.group(1) == "/", match.group(2).lower()
         if tag not in _HTML_TAGS:
             kind = "end" if closing else "start"
-            raise EntityParseError(
-                f'Unsupported {kind} tag "{tag}" at byte offset {_byte_offset(text, match.start())}'
-            )
+            raise EntityParseError(f'Unsupported {kind} tag "{tag}" at byte offset {_byte_offset(text, match.start())}')
         if not closing:
             attrs = {
                 m.group(1).lower(): m.group(2) or m.group(3) or m.group(4) or ""
@@ -231,9 +225,7 @@ def _parse_markdown(text: str, *, v2: bool) -> tuple[str, list[dict[str, Any]]]:
             _, start, src = stack.pop()
             if not text.startswith("(", i + 1):
                 if v2:
-                    raise EntityParseError(
-                        f"Can't find end of TextUrl entity at byte offset {_byte_offset(text, src)}"
-                    )
+                    raise EntityParseError(f"Can't find end of TextUrl entity at byte offset {_byte_offset(text, src)}")
                 i += 1
                 continue
             close = text.find(")", i + 2)
@@ -255,11 +247,7 @@ def _parse_markdown(text: str, *, v2: bool) -> tuple[str, list[dict[str, Any]]]:
         marker, _start, src = stack[-1]
         if v2:
             name = _MD_V2_NAMES.get(marker, "the")
-            raise EntityParseError(
-                f"Can't find end of {name} entity at byte offset {_byte_offset(text, src)}"
-            )
-        raise EntityParseError(
-            f"Can't find end of the entity starting at byte offset {_byte_offset(text, src)}"
-        )
+            raise EntityParseError(f"Can't find end of {name} entity at byte offset {_byte_offset(text, src)}")
+        raise EntityParseError(f"Can't find end of the entity starting at byte offset {_byte_offset(text, src)}")
     entities.sort(key=lambda e: (e["offset"], -e["length"]))
     return "".join(out), entities

@@ -542,14 +542,10 @@ class FakeTelegramServer:
             params, files = {}, {}
             return self._finish(request, raw_method, params, files, token, arrived, error=exc)
         if token != self.token:
-            return self._finish(
-                request, raw_method, params, files, token, arrived, error=ApiError(401, "Unauthorized")
-            )
+            return self._finish(request, raw_method, params, files, token, arrived, error=ApiError(401, "Unauthorized"))
         entry = self._handlers.get(raw_method.lower())
         if entry is None:
-            return self._finish(
-                request, raw_method, params, files, token, arrived, error=ApiError(404, "Not Found")
-            )
+            return self._finish(request, raw_method, params, files, token, arrived, error=ApiError(404, "Not Found"))
         method, handler = entry
         try:
             self._check_injected(method, params)
@@ -572,9 +568,7 @@ class FakeTelegramServer:
         result: Any = None,
         error: ApiError | None = None,
     ) -> web.Response:
-        call = ApiCall(
-            method=method, params=params, files=files, token=token, at=arrived, http_method=request.method
-        )
+        call = ApiCall(method=method, params=params, files=files, token=token, at=arrived, http_method=request.method)
         if error is None:
             call.result = result
             body: JSON = {"ok": True, "result": result}
@@ -625,9 +619,7 @@ class FakeTelegramServer:
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self.token:
-            return web.json_response(
-                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
-            )
+            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
         file_id = request.match_info["path"].rsplit("/", 1)[-1].split(".", 1)[0]
         stored = self.uploaded_files.get(file_id)
         if stored is None:
@@ -645,8 +637,7 @@ class FakeTelegramServer:
         method = request.query.get("method")
         calls = self.calls_of(method) if method else self.calls
         result = [
-            {"method": c.method, "params": c.params, "ok": c.ok, "error_code": c.error_code, "at": c.at}
-            for c in calls
+            {"method": c.method, "params": c.params, "ok": c.ok, "error_code": c.error_code, "at": c.at} for c in calls
         ]
         return web.json_response({"ok": True, "result": result, "rejected_429": self.rejected_429})
 
@@ -763,9 +754,7 @@ class FakeTelegramServer:
         self.messages[(chat_id, message_id)] = message
         return message
 
-    def _store_upload(
-        self, field_name: str, params: JSON, files: dict[str, UploadedFile]
-    ) -> UploadedFile | None:
+    def _store_upload(self, field_name: str, params: JSON, files: dict[str, UploadedFile]) -> UploadedFile | None:
         """Resolve a file param: a direct multipart part, an ``attach://`` part, or None for file_id/URL."""
         value = params.get(field_name)
         upload = files.get(field_name)
@@ -873,11 +862,7 @@ class FakeTelegramServer:
 
     def _deliverable(self) -> list[JSON]:
         """Pending updates of allowed types; disallowed ones are dropped like Telegram does."""
-        allowed = (
-            set(self.allowed_updates)
-            if self.allowed_updates
-            else set(_UPDATE_TYPES) - _DEFAULT_EXCLUDED_UPDATES
-        )
+        allowed = set(self.allowed_updates) if self.allowed_updates else set(_UPDATE_TYPES) - _DEFAULT_EXCLUDED_UPDATES
         kept = [u for u in self.pending_updates if _update_type(u) in allowed]
         self.pending_updates = kept
         return kept
@@ -1007,9 +992,7 @@ class FakeTelegramServer:
         else:
             document = {"file_id": str(params["document"]), "file_unique_id": f"u{params['document']}"}
         caption, caption_entities = self._formatted(params, "caption", _MAX_CAPTION, required=False)
-        return self._new_message(
-            params, document=document, caption=caption, caption_entities=caption_entities
-        )
+        return self._new_message(params, document=document, caption=caption, caption_entities=caption_entities)
 
     async def _m_sendchataction(self, params: JSON, files: dict[str, UploadedFile]) -> bool:
         if params.get("action") not in _CHAT_ACTIONS:

@@ -137,9 +137,7 @@ def private_message(
 ) -> JSON:
     """A text message in a private chat (``chat.id == user_id`` unless overridden)."""
     sender = user(user_id, first_name, username=username, language_code=language_code)
-    chat_obj = chat(
-        chat_id if chat_id is not None else user_id, "private", first_name=first_name, username=username
-    )
+    chat_obj = chat(chat_id if chat_id is not None else user_id, "private", first_name=first_name, username=username)
     return _update("message", _message(text, sender, chat_obj, message_id), update_id)
 
 

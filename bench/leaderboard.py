@@ -1,0 +1,194 @@
+"""Benchmark `/top` and `/streak` on 20,000 users x 140 days of check-ins; prints ratios to a bare SELECT.
+
+The database is a fresh migrated SQLite file filled with bulk inserts (raw sqlite3 `executemany`): every
+user checks in on ~85% of the days, and their per-day streak states are computed with the real rules
+(`bot.core.streaks.advance`). One study group of `--members` users is the leaderboard under test.
+
+Measured per call, median of `--rounds`:
+- `/streak` through the whole core (resolve user, own enrolment, one bounded streak read, render) against
+  a bare indexed SELECT of the same rows (the user's streak states of the 14-day window) on the same engine.
+- `/top` through the whole core (resolve user and chat, roster with latest states, week check-ins, the
+  group-streak aggregate, render) against a bare indexed SELECT of the roster's check-ins of the week.
+- The accountability reads alone (no dispatch, no rendering), against the same baselines.
+Target: ratio <= 3x. Run: `python bench/leaderboard.py [--users N] [--days N] [--members N] [--rounds N]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import text
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bot.app import App  # noqa: E402
+from bot.core.clock import ManualClock  # noqa: E402
+from bot.core.streaks import advance  # noqa: E402
+from bot.core.types import ChatRef  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from storage.accountability import SqlAccountability  # noqa: E402
+from tests.support import Chatter, at  # noqa: E402
+
+NOW = "2026-11-29 09:00"
+TODAY = date(2026, 11, 29)
+GROUP = ChatRef("console", "-1000", "group", "Bench group")
+
+
+def populate(path: Path, users: int, days: int, members: int) -> None:
+    """Bulk-load users, check-ins, streak states and one group's roster straight into the migrated file."""
+    rng = random.Random(20)
+    first = TODAY - timedelta(days=days)
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA synchronous=OFF")
+    connection.execute("PRAGMA journal_mode=WAL")
+    stamp = "2026-01-01 00:00:00.000000"
+    connection.executemany(
+        "INSERT INTO users (id, platform, external_id, display_name, lang, timezone, reminder_time, reading_day,"
+        " active, nudge_opt_out, created_at) VALUES (?, 'console', ?, ?, 'en', 'UTC', NULL, 5, 1, 0, ?)",
+        [(uid, str(uid), f"user{uid}", stamp) for uid in range(1, users + 1)],
+    )
+    connection.execute(
+        "INSERT INTO chats (id, platform, external_id, kind, title, lang, timezone, reading_day, active, created_at)"
+        " VALUES (1, 'console', ?, 'group', ?, 'en', 'UTC', 5, 1, ?)",
+        (GROUP.chat_id, GROUP.title, stamp),
+    )
+    connection.executemany(
+        "INSERT INTO group_members (chat_id, user_id, joined_at, joined_on, active) VALUES (1, ?, ?, ?, 1)",
+        [(uid, stamp, first.isoformat()) for uid in range(1, members + 1)],
+    )
+    checkins: list[tuple[int, str, int]] = []
+    states: list[tuple[object, ...]] = []
+    for uid in range(1, users + 1):
+        prev = None
+        for offset in range(days):
+            if rng.random() < 0.85:
+                day = first + timedelta(days=offset)
+                checkins.append((uid, day.isoformat(), rng.choice((1, 3, 7, 7))))
+                prev = advance(prev, day)
+                states.append(
+                    (
+                        uid,
+                        day.isoformat(),
+                        prev.current,
+                        prev.best,
+                        prev.freezes,
+                        prev.run_start.isoformat(),
+                        prev.frozen.isoformat() if prev.frozen else None,
+                        int(prev.earned),
+                    )
+                )
+        if len(checkins) > 200_000:
+            flush(connection, checkins, states)
+    flush(connection, checkins, states)
+    connection.commit()
+    connection.execute("ANALYZE")
+    connection.close()
+
+
+def flush(connection: sqlite3.Connection, checkins: list, states: list) -> None:
+    connection.executemany(
+        "INSERT INTO checkins (user_id, local_date, tasks, chat_id, created_at)"
+        " VALUES (?, ?, ?, NULL, '2026-01-01 00:00:00.000000')",
+        checkins,
+    )
+    connection.executemany(
+        "INSERT INTO streak_days (user_id, local_date, run_days, best, freezes, run_start, frozen_date, earned)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        states,
+    )
+    checkins.clear()
+    states.clear()
+
+
+async def per_call(fn: Callable[[], Awaitable[object]], rounds: int) -> float:
+    for _ in range(3):
+        await fn()  # warm caches and prepared statements
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        await fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=20_000)
+    parser.add_argument("--days", type=int, default=140)
+    parser.add_argument("--members", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=50)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.db"
+        url = f"sqlite+aiosqlite:///{path}"
+        app = App(Settings(database_url=url, _env_file=None), clock=ManualClock(at(NOW)))
+        await app.open()  # migrates the empty file
+        await app.close()
+        started = time.perf_counter()
+        populate(path, args.users, args.days, args.members)
+        print(f"loaded {args.users:,} users x {args.days} days in {time.perf_counter() - started:.1f}s")
+        core = await app.open()
+        assert app.engine is not None
+        repo: SqlAccountability = core.services.extras["accountability"]
+        member = Chatter(core, user_id="7", name="user7", chat=GROUP)
+        private = Chatter(core, user_id="7", name="user7")
+        assert "user7" in await private.text("/streak")
+        board = await member.text("/top")
+        assert board.count("\n") >= args.members, board[:200]
+
+        window_start = (TODAY - timedelta(days=13)).isoformat()
+        week_start = (TODAY - timedelta(days=TODAY.weekday())).isoformat()
+        streak_rows = text("SELECT * FROM streak_days WHERE user_id = 7 AND local_date >= :since")
+        week_rows = text(
+            "SELECT user_id, local_date, tasks FROM checkins WHERE user_id IN "
+            "(SELECT user_id FROM group_members WHERE chat_id = 1) AND local_date >= :since"
+        )
+
+        async def bare(query, since: str) -> None:
+            async with app.engine.connect() as connection:  # type: ignore[union-attr]
+                (await connection.execute(query, {"since": since})).all()
+
+        base_streak = await per_call(lambda: bare(streak_rows, window_start), args.rounds)
+        base_top = await per_call(lambda: bare(week_rows, week_start), args.rounds)
+        streak_cmd = await per_call(lambda: private.say("/streak"), args.rounds)
+        top_cmd = await per_call(lambda: member.say("/top"), args.rounds)
+        streak_read = await per_call(lambda: repo.streak_window(7, TODAY - timedelta(days=13)), args.rounds)
+
+        async def top_reads() -> None:
+            members = await repo.roster(1)
+            ids = [m.user.id for m in members]
+            await repo.checkins(ids, TODAY - timedelta(days=14), TODAY)
+            await repo.group_checked_per_day(1, TODAY - timedelta(days=400), TODAY)
+
+        base_top_all = await per_call(lambda: bare(week_rows, (TODAY - timedelta(days=400)).isoformat()), args.rounds)
+        top_read = await per_call(top_reads, args.rounds)
+        await app.close()
+
+    def row(name: str, seconds: float, baseline: float) -> str:
+        return f"{name:<44} {seconds * 1000:8.2f} ms   {seconds / baseline:5.2f}x"
+
+    print(f"group of {args.members} members; median of {args.rounds} calls")
+    print(f"{'baseline: SELECT 14 days of streak rows':<44} {base_streak * 1000:8.2f} ms")
+    print(row("/streak through the core", streak_cmd, base_streak))
+    print(row("/streak reads only (streak_window)", streak_read, base_streak))
+    print(f"{'baseline: SELECT the roster week check-ins':<44} {base_top * 1000:8.2f} ms")
+    print(row("/top through the core", top_cmd, base_top))
+    print(row("/top reads only (roster, week, group days)", top_read, base_top))
+    print(f"{'baseline: SELECT all roster check-ins read':<44} {base_top_all * 1000:8.2f} ms")
+    print(row("/top through the core", top_cmd, base_top_all))
+    print(row("/top reads only", top_read, base_top_all))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,202 @@
+"""Scheduled delivery: record what is due in the outbox, then drain it through the adapters.
+
+Policies in one place:
+- A push is recorded (unique per recipient, kind and local date) before it is sent.
+- Pushes that fell due while the bot was down are sent on start if it is still the same local day for the
+  recipient; earlier days are recorded as skipped (at most MAX_CATCH_UP_DAYS of them).
+- Rate limits wait and retry; blocked/unknown recipients are deactivated; a migrated group follows its new
+  id and is resent at once; other failures retry with backoff and end as `failed` with the platform's reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from bot.core.context import Services
+from bot.core.delivery import Deliverer, DeliveryResult, Target, apply_outcome
+from bot.core.outbox import DueBatch, DueRow, OutboxItem, OutboxRepo
+from bot.core.pushes import Push, PushRenderer
+from bot.core.scheduling import (
+    MAX_CATCH_UP_DAYS,
+    Occurrence,
+    PushKind,
+    desired_for_chat,
+    desired_for_user,
+    next_occurrence,
+    occurrences,
+)
+from bot.core.types import SubjectRef
+
+log = logging.getLogger(__name__)
+
+USER_KINDS: tuple[PushKind, ...] = ("daily", "reading")
+CHAT_KINDS: tuple[PushKind, ...] = ("group_daily", "group_reading")
+Pace = Callable[[Target], Awaitable[None]]
+
+
+async def _no_pace(_target: Target) -> None:
+    return None
+
+
+class DeliveryService:
+    def __init__(
+        self,
+        services: Services,
+        outbox: OutboxRepo,
+        renderer: PushRenderer,
+        deliverers: Mapping[str, Deliverer],
+        *,
+        worker_id: str = "main",
+        pace: Pace = _no_pace,
+        batch_size: int = 500,
+        claim_size: int = 50,
+        lease: timedelta = timedelta(minutes=2),
+        max_attempts: int = 5,
+        extra_chat_schedules: Callable[..., list] | None = None,
+    ) -> None:
+        self.services = services
+        self.outbox = outbox
+        self.renderer = renderer
+        self.deliverers = dict(deliverers)
+        self.worker_id = worker_id
+        self.pace = pace
+        self.batch_size = batch_size
+        self.claim_size = claim_size  # small claims: a worker never holds more than it sends within its lease
+        self.lease = lease
+        self.max_attempts = max_attempts
+        self.extra_chat_schedules = extra_chat_schedules
+
+    @property
+    def clock(self):
+        return self.services.clock
+
+    # schedules -----------------------------------------------------------------------------------------
+    async def refresh(self, subject: SubjectRef) -> None:
+        """Bring a subject's schedules in line with its settings; called after commands that change them."""
+        store = self.services.store
+        now = self.clock.now()
+        if subject.kind == "user":
+            user = await store.get_user(subject.id)
+            if user is None:
+                return
+            enrolled = await store.get_enrolment(subject) is not None
+            platform, kinds, desired = user.platform, USER_KINDS, desired_for_user(user, enrolled)
+        else:
+            chat = await store.get_chat(subject.id)
+            if chat is None:
+                return
+            desired = desired_for_chat(chat)
+            kinds = CHAT_KINDS
+            if self.extra_chat_schedules is not None:
+                extra_kinds, extra = self.extra_chat_schedules(chat)
+                kinds, desired = (*kinds, *extra_kinds), [*desired, *extra]
+            platform = chat.platform
+        planned = [(d, next_occurrence(d.recurrence, now)) for d in desired]
+        await self.outbox.replace_schedules(platform, subject, kinds, planned)
+
+    async def tick(self) -> int:
+        """Record every push whose time has come; returns how many outbox rows were written."""
+        now = self.clock.now()
+        written = 0
+        while True:
+            due = await self.outbox.due_schedules(now, self.batch_size)
+            if not due:
+                return written
+            batch = DueBatch()
+            for schedule in due:
+                missed = [Occurrence(schedule.local_date, schedule.due_at)]
+                missed += occurrences(schedule.recurrence, schedule.due_at, now)
+                today = now.astimezone(ZoneInfo(schedule.recurrence.timezone)).date()
+                for occurrence in missed[-MAX_CATCH_UP_DAYS:]:
+                    on_time = occurrence.local_date == today
+                    batch.rows.append(
+                        DueRow(
+                            schedule.platform,
+                            schedule.subject,
+                            schedule.kind,
+                            occurrence.local_date,
+                            occurrence.due_at,
+                            "pending" if on_time else "skipped",
+                            None if on_time else "missed: the bot was not running on that local day",
+                        )
+                    )
+                batch.advances.append((schedule.id, next_occurrence(schedule.recurrence, now)))
+            written += await self.outbox.record_due(batch, now)
+            if len(due) < self.batch_size:
+                return written
+
+    # sending -------------------------------------------------------------------------------------------
+    async def drain(self) -> int:
+        """Send everything claimable now, one message at a time; returns how many were sent.
+
+        Sending one at a time (per worker) means a crash leaves at most one message in flight whose
+        fate is unknown; pacing, not parallelism, is what keeps a platform's rate limit.
+        """
+        sent = 0
+        while self.deliverers:
+            items = await self.outbox.claim(
+                self.clock.now(), self.worker_id, list(self.deliverers), self.claim_size, self.lease
+            )
+            if not items:
+                return sent
+            try:
+                pushes = await self.renderer.render_batch(items)
+            except Exception:
+                log.exception("rendering a batch of %d pushes failed", len(items))
+                pushes = ["internal error while rendering"] * len(items)
+            for item, push in zip(items, pushes, strict=True):
+                sent += await self.send(item, push)
+        return sent
+
+    async def send(self, item: OutboxItem, push: Push | str) -> bool:
+        """Deliver one claimed row and record the result; never raises."""
+        now = self.clock.now()
+        try:
+            if isinstance(push, str):
+                if push.startswith("internal error"):
+                    await self._fail_or_retry(item, push, None)
+                else:
+                    await self.outbox.finish(item.id, "skipped", now, push)
+                return False
+            result = await self._deliver(push)
+            return await self._record(item, push, result)
+        except Exception as error:  # one bad row must not stop the fan-out
+            log.exception("delivery %s failed", item.id)
+            await self._fail_or_retry(item, f"internal error: {type(error).__name__}", None)
+            return False
+
+    async def _deliver(self, push: Push) -> DeliveryResult:
+        deliverer = self.deliverers[push.target.platform]
+        await self.pace(push.target)
+        return await deliverer.deliver(push.target, push.replies)
+
+    async def _record(self, item: OutboxItem, push: Push, result: DeliveryResult) -> bool:
+        now = self.clock.now()
+        if result.outcome == "migrated":
+            new_target = await apply_outcome(self.services.store, push.target, result)
+            if new_target is not None:
+                result = await self._deliver(Push(new_target, push.replies))
+        if result.outcome == "sent":
+            await self.outbox.finish(item.id, "sent", now)
+            return True
+        if result.outcome == "gone":
+            await apply_outcome(self.services.store, push.target, result)
+            await self.outbox.finish(item.id, "failed", now, f"recipient gone: {result.reason}")
+            return False
+        if result.outcome == "retry":
+            delay = timedelta(seconds=max(result.retry_after or 1.0, 0.0))
+            await self.outbox.retry(item.id, now + delay, f"rate limited: {result.reason}", count_attempt=False)
+            return False
+        await self._fail_or_retry(item, result.reason or result.outcome, None)
+        return False
+
+    async def _fail_or_retry(self, item: OutboxItem, reason: str, delay: timedelta | None) -> None:
+        now = self.clock.now()
+        if item.attempts + 1 >= self.max_attempts:
+            await self.outbox.finish(item.id, "failed", now, reason)
+            return
+        backoff = delay or timedelta(seconds=30 * 2**item.attempts)
+        await self.outbox.retry(item.id, now + backoff, reason)

@@ -1,0 +1,69 @@
+"""Outbox types and the port the delivery service writes through."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Literal, Protocol
+
+from bot.core.scheduling import DesiredSchedule, DueSchedule, Occurrence, PushKind
+from bot.core.types import SubjectRef
+
+OutboxStatus = Literal["pending", "sending", "sent", "failed", "skipped"]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: int
+    platform: str
+    subject: SubjectRef
+    kind: PushKind
+    local_date: date
+    due_at: datetime
+    attempts: int = 0
+    status: OutboxStatus = "pending"
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DueRow:
+    platform: str
+    subject: SubjectRef
+    kind: PushKind
+    local_date: date
+    due_at: datetime
+    status: OutboxStatus = "pending"
+    reason: str | None = None
+
+
+@dataclass(slots=True)
+class DueBatch:
+    rows: list[DueRow] = field(default_factory=list)
+    advances: list[tuple[int, Occurrence]] = field(default_factory=list)
+
+
+class OutboxRepo(Protocol):
+    async def replace_schedules(
+        self,
+        platform: str,
+        subject: SubjectRef,
+        kinds: Sequence[PushKind],
+        desired: Sequence[tuple[DesiredSchedule, Occurrence]],
+    ) -> None: ...
+
+    async def due_schedules(self, now: datetime, limit: int) -> list[DueSchedule]: ...
+
+    async def record_due(self, batch: DueBatch, now: datetime) -> int: ...
+
+    async def next_due(self, subject: SubjectRef) -> tuple[PushKind, datetime] | None: ...
+
+    async def claim(
+        self, now: datetime, worker: str, platforms: Sequence[str], limit: int, lease: timedelta
+    ) -> list[OutboxItem]: ...
+
+    async def finish(self, item_id: int, status: OutboxStatus, now: datetime, reason: str | None = None) -> None: ...
+
+    async def retry(self, item_id: int, at: datetime, reason: str, count_attempt: bool = True) -> None:
+        """Back to pending at `at`; rate limits don't count as failed attempts."""
+        ...

@@ -1,0 +1,76 @@
+"""The APScheduler wiring: fixed job ids and policies, a catch-up pass on start, the arXiv ingest job."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.app import App
+from bot.core.clock import ManualClock
+from bot.papers_ingest import ArxivIngestJob
+from bot.scheduler import JOB_DEFAULTS, Scheduler
+from tests.fakes.arxiv import API_PATH, FakeArxiv
+from tests.support import SHARED, Chatter, RecordingDeliverer, at
+
+FEED = SHARED / "fixtures" / "arxiv" / "rss_cs.CL_pub2026-08-20_weekday.xml"
+
+
+async def test_scheduler_starts_fixed_jobs_and_catches_up_at_once(app: App, ann: Chatter, clock: ManualClock) -> None:
+    platform = RecordingDeliverer("console", clock)
+    delivery = await app.enable_delivery({"console": platform})
+    await ann.say("/start")
+    clock.set(at("2026-11-30 09:00"))  # the 08:00 push fell due while we were "down"
+    ran = asyncio.Event()
+
+    async def extra() -> None:
+        ran.set()
+
+    scheduler = Scheduler(delivery, extra_jobs=[("test.extra", extra, IntervalTrigger(hours=1))])
+    await scheduler.start()
+    try:
+        assert sorted(scheduler.job_ids()) == ["deliveries.drain", "deliveries.tick", "test.extra"]
+        assert len(platform.sent) == 1  # start-up ran one full pass before returning
+        await asyncio.wait_for(ran.wait(), 5)  # extra jobs also run once right away
+        assert scheduler.scheduler is not None
+        for job in scheduler.scheduler.get_jobs():
+            assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (
+                JOB_DEFAULTS["coalesce"],
+                JOB_DEFAULTS["max_instances"],
+                JOB_DEFAULTS["misfire_grace_time"],
+            )
+    finally:
+        await scheduler.stop()
+    assert scheduler.job_ids() == []
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(at("2026-08-20 05:00", "America/New_York"))  # a Thursday, after the announcement
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeArxiv]:
+    server = FakeArxiv()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.close()
+
+
+async def test_arxiv_ingest_job_fetches_once_a_weekday(app: App, clock: ManualClock, fake: FakeArxiv) -> None:
+    if not FEED.exists():
+        pytest.skip("shared arXiv fixtures not available")
+    fake.add_feed("/rss/cs.CL", FEED.read_bytes(), etag='"v1"')
+    repo = app.core.services.extras["papers"]  # type: ignore[union-attr]
+    job = ArxivIngestJob(fake.url("/rss/cs.CL"), fake.url(API_PATH), repo, clock)
+    try:
+        record = await job()
+        assert record is not None and record.status == "ok"
+        assert await job() is None  # today's feed is in: nothing to do until tomorrow
+        assert len(fake.requests_to("/rss/cs.CL")) == 1
+    finally:
+        await job.stop()

@@ -235,22 +235,6 @@ async def papers_reply(
     return Reply(text)
 
 
-async def weekly_reading_reply(
-    repo: PaperRepo,
-    plan: Plan,
-    day: PlanDay | None,
-    lang: Lang,
-    today: date,
-    topics: Sequence[str] = (),
-    count: int = DEFAULT_COUNT,
-) -> Reply:
-    """For the weekly reading post: exactly what /papers would show.
-
-    For a person pass their topics; for a group pass none (the group's list is the cohort's week).
-    """
-    return await papers_reply(repo, plan, day, lang, today, topics, count)
-
-
 ReadingPostFn = Callable[[SubjectRef, Lang, PlanDay], Awaitable[Rich | None]]
 
 

@@ -21,6 +21,8 @@ from zoneinfo import ZoneInfo
 
 import feedparser
 
+from bot.core.ports import Paper
+
 __all__ = [
     "ANNOUNCE_TYPES",
     "ArxivPaper",
@@ -57,7 +59,7 @@ class FeedError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class ArxivPaper:
+class ArxivPaper(Paper):
     """One announcement of one paper version.
 
     ``authors`` holds names only: parenthesised affiliations from ``dc:creator`` are stripped so RSS and
@@ -66,17 +68,7 @@ class ArxivPaper:
     API results, whose only date is the submission time in ``published``.
     """
 
-    arxiv_id: str
-    version: int
-    title: str
-    authors: tuple[str, ...]
-    abstract: str
-    categories: tuple[str, ...]
-    primary_category: str
-    announce_type: str
-    announced: date | None
-    link: str
-    published: datetime | None
+    published: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,13 @@ import re
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import pytest
 from aiohttp import web
 
 API_PATH = "/api/query"
+FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "arxiv"
 _API_HEAD = (
     "<?xml version='1.0' encoding='UTF-8'?>\n"
     '<feed xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/" '
@@ -150,3 +153,26 @@ class FakeArxiv:
             + "</feed>\n"
         )
         return web.Response(body=body.encode(), content_type="application/atom+xml")
+
+
+def fixture(name: str) -> bytes:
+    """A shared arXiv fixture's bytes; the test is skipped where ../shared is not beside the checkout."""
+    path = FIXTURES / name
+    if not path.is_file():
+        pytest.skip(f"shared arXiv fixture missing: {path}")
+    return path.read_bytes()
+
+
+class FakeTime:
+    """Injected into ArxivClient so politeness gaps and back-off never sleep for real."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import httpx
 import pytest
@@ -20,40 +18,13 @@ from bot.feeds.arxiv import (
     parse_feed,
     parse_retry_after,
 )
+from tests.fakes.arxiv import API_PATH, FakeArxiv, FakeTime, Scripted, api_entries
+from tests.fakes.arxiv import fixture as _fixture
 
-try:
-    from tests.fakes.arxiv import API_PATH, FakeArxiv, Scripted, api_entries
-except ModuleNotFoundError:  # plain `pytest` does not put the repo root on sys.path
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    from tests.fakes.arxiv import API_PATH, FakeArxiv, Scripted, api_entries
-
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared/fixtures/arxiv"
 FEED_PATH = "/rss/cs.CL"
 ETAG = '"cs-cl-2026-08-20"'
 LAST_MODIFIED = "Thu, 20 Aug 2026 04:00:01 GMT"
 HTML_PAGE = b"<!DOCTYPE html><html><head><title>Oops</title></head><body><p>Down for maintenance<br></body></html>"
-
-
-def _fixture(name: str) -> bytes:
-    path = FIXTURES / name
-    if not path.is_file():
-        pytest.skip(f"shared arXiv fixture missing: {path}")
-    return path.read_bytes()
-
-
-class Clock:
-    """Fake monotonic clock; the fake sleep records the request and moves time forward."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture
@@ -69,8 +40,8 @@ async def fake() -> AsyncIterator[FakeArxiv]:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeTime:
+    return FakeTime(start=1000.0)
 
 
 @pytest.fixture
@@ -79,7 +50,7 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-def _client(fake: FakeArxiv, http: httpx.AsyncClient, clock: Clock, **kwargs: object) -> ArxivClient:
+def _client(fake: FakeArxiv, http: httpx.AsyncClient, clock: FakeTime, **kwargs: object) -> ArxivClient:
     return ArxivClient(
         fake.url(FEED_PATH),
         api_url=fake.url(API_PATH),
@@ -90,7 +61,7 @@ def _client(fake: FakeArxiv, http: httpx.AsyncClient, clock: Clock, **kwargs: ob
     )
 
 
-async def test_fetch_ok_then_not_modified(fake: FakeArxiv, http: httpx.AsyncClient, clock: Clock) -> None:
+async def test_fetch_ok_then_not_modified(fake: FakeArxiv, http: httpx.AsyncClient, clock: FakeTime) -> None:
     client = _client(fake, http, clock)
     first = await client.fetch_feed(None, None)
     assert (first.status, first.http_status, first.attempts, first.error) == ("ok", 200, 1, None)
@@ -114,28 +85,28 @@ async def test_fetch_ok_then_not_modified(fake: FakeArxiv, http: httpx.AsyncClie
     assert sent[1].headers["If-Modified-Since"] == LAST_MODIFIED
 
 
-async def test_429_honours_retry_after(fake: FakeArxiv, http: httpx.AsyncClient, clock: Clock) -> None:
+async def test_429_honours_retry_after(fake: FakeArxiv, http: httpx.AsyncClient, clock: FakeTime) -> None:
     fake.script(FEED_PATH, Scripted(429, b"slow down", {"Retry-After": "7"}))
     result = await _client(fake, http, clock).fetch_feed(None, None)
     assert (result.status, result.http_status, result.attempts) == ("ok", 200, 2)
     assert clock.sleeps and max(clock.sleeps) >= 7
 
 
-async def test_503_twice_then_ok_backs_off(fake: FakeArxiv, http: httpx.AsyncClient, clock: Clock) -> None:
+async def test_503_twice_then_ok_backs_off(fake: FakeArxiv, http: httpx.AsyncClient, clock: FakeTime) -> None:
     fake.script(FEED_PATH, Scripted(503), Scripted(503))
     result = await _client(fake, http, clock).fetch_feed(None, None)
     assert (result.status, result.attempts) == ("ok", 3)
     assert clock.sleeps == [3.0, 6.0]  # exponential, never below the 3 s politeness gap
 
 
-async def test_retry_after_http_date(fake: FakeArxiv, http: httpx.AsyncClient, clock: Clock) -> None:
+async def test_retry_after_http_date(fake: FakeArxiv, http: httpx.AsyncClient, clock: FakeTime) -> None:
     past = "Wed, 21 Oct 2015 07:28:00 GMT"  # already passed: fall back to our own back-off
     fake.script(FEED_PATH, Scripted(503, headers={"Retry-After": past}))
     result = await _client(fake, http, clock).fetch_feed(None, None)
     assert result.status == "ok" and clock.sleeps == [3.0]
 
 
-async def test_503_exhausts_retries(fake: FakeArxiv, http: httpx.AsyncClient, clock: Clock) -> None:
+async def test_503_exhausts_retries(fake: FakeArxiv, http: httpx.AsyncClient, clock: FakeTime) -> None:
     fake.script(FEED_PATH, *[Scripted(503)] * 3)
     result = await _client(fake, http, clock, max_retries=2).fetch_feed("e", "lm")
     assert (result.status, result.http_status, result.attempts) == ("error", 503, 3)
@@ -143,14 +114,14 @@ async def test_503_exhausts_retries(fake: FakeArxiv, http: httpx.AsyncClient, cl
     assert (result.etag, result.last_modified) == ("e", "lm")  # echoed so callers can store blindly
 
 
-async def test_absurd_retry_after_fails_fast(fake: FakeArxiv, http: httpx.AsyncClient, clock: Clock) -> None:
+async def test_absurd_retry_after_fails_fast(fake: FakeArxiv, http: httpx.AsyncClient, clock: FakeTime) -> None:
     fake.script(FEED_PATH, Scripted(429, headers={"Retry-After": "86400"}))
     result = await _client(fake, http, clock).fetch_feed(None, None)
     assert (result.status, result.http_status, result.attempts) == ("error", 429, 1)
     assert clock.sleeps == []
 
 
-async def test_500_is_an_immediate_error(fake: FakeArxiv, http: httpx.AsyncClient, clock: Clock) -> None:
+async def test_500_is_an_immediate_error(fake: FakeArxiv, http: httpx.AsyncClient, clock: FakeTime) -> None:
     fake.script(FEED_PATH, Scripted(500, b"boom"))
     result = await _client(fake, http, clock).fetch_feed(None, None)
     assert (result.status, result.http_status, result.attempts, result.body) == ("error", 500, 1, None)
@@ -158,7 +129,7 @@ async def test_500_is_an_immediate_error(fake: FakeArxiv, http: httpx.AsyncClien
 
 
 async def test_html_error_page_fetches_but_does_not_parse(
-    fake: FakeArxiv, http: httpx.AsyncClient, clock: Clock
+    fake: FakeArxiv, http: httpx.AsyncClient, clock: FakeTime
 ) -> None:
     fake.script(FEED_PATH, Scripted(200, HTML_PAGE, {"Content-Type": "text/html"}))
     result = await _client(fake, http, clock).fetch_feed(None, None)
@@ -167,7 +138,7 @@ async def test_html_error_page_fetches_but_does_not_parse(
         parse_feed(result.body)
 
 
-async def test_two_fetches_keep_three_seconds_apart(fake: FakeArxiv, http: httpx.AsyncClient, clock: Clock) -> None:
+async def test_two_fetches_keep_three_seconds_apart(fake: FakeArxiv, http: httpx.AsyncClient, clock: FakeTime) -> None:
     client = _client(fake, http, clock)
     await client.fetch_feed(None, None)
     assert clock.sleeps == []
@@ -179,7 +150,7 @@ async def test_two_fetches_keep_three_seconds_apart(fake: FakeArxiv, http: httpx
     assert clock.sleeps == [pytest.approx(1.75)]  # long enough ago: no wait
 
 
-async def test_concurrent_fetches_are_serialised(fake: FakeArxiv, http: httpx.AsyncClient, clock: Clock) -> None:
+async def test_concurrent_fetches_are_serialised(fake: FakeArxiv, http: httpx.AsyncClient, clock: FakeTime) -> None:
     client = _client(fake, http, clock)
     results = await asyncio.gather(*(client.fetch_feed(None, None) for _ in range(3)))
     assert [r.status for r in results] == ["ok"] * 3
@@ -193,7 +164,7 @@ def _closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def test_connection_errors_retry_then_error(http: httpx.AsyncClient, clock: Clock) -> None:
+async def test_connection_errors_retry_then_error(http: httpx.AsyncClient, clock: FakeTime) -> None:
     client = ArxivClient(
         f"http://127.0.0.1:{_closed_port()}/rss/cs.CL",
         client=http,
@@ -207,7 +178,7 @@ async def test_connection_errors_retry_then_error(http: httpx.AsyncClient, clock
     assert clock.sleeps == [3.0, 6.0]
 
 
-async def test_read_timeout_is_retried(fake: FakeArxiv, http: httpx.AsyncClient, clock: Clock) -> None:
+async def test_read_timeout_is_retried(fake: FakeArxiv, http: httpx.AsyncClient, clock: FakeTime) -> None:
     fake.script(FEED_PATH, Scripted(200, b"late", delay=0.2))
     client = _client(fake, http, clock, timeout=httpx.Timeout(0.05))
     result = await client.fetch_feed(None, None)
@@ -215,7 +186,7 @@ async def test_read_timeout_is_retried(fake: FakeArxiv, http: httpx.AsyncClient,
     assert clock.sleeps == [3.0]
 
 
-async def test_api_paging_stops_at_total(fake: FakeArxiv, http: httpx.AsyncClient, clock: Clock) -> None:
+async def test_api_paging_stops_at_total(fake: FakeArxiv, http: httpx.AsyncClient, clock: FakeTime) -> None:
     client = _client(fake, http, clock)
     pages: list[tuple[int, int]] = []
     papers = [
@@ -243,7 +214,7 @@ async def test_api_paging_stops_at_total(fake: FakeArxiv, http: httpx.AsyncClien
     assert clock.sleeps == [3.0]
 
 
-async def test_api_respects_max_results(fake: FakeArxiv, http: httpx.AsyncClient, clock: Clock) -> None:
+async def test_api_respects_max_results(fake: FakeArxiv, http: httpx.AsyncClient, clock: FakeTime) -> None:
     client = _client(fake, http, clock)
     pages: list[tuple[int, int]] = []
     got = [
@@ -261,7 +232,7 @@ async def test_api_respects_max_results(fake: FakeArxiv, http: httpx.AsyncClient
     assert len(fake.requests_to(API_PATH)) == 1
 
 
-async def test_api_empty_result(fake: FakeArxiv, http: httpx.AsyncClient, clock: Clock) -> None:
+async def test_api_empty_result(fake: FakeArxiv, http: httpx.AsyncClient, clock: FakeTime) -> None:
     fake.set_api_entries([])
     pages: list[tuple[int, int]] = []
     client = _client(fake, http, clock)
@@ -273,7 +244,9 @@ async def test_api_empty_result(fake: FakeArxiv, http: httpx.AsyncClient, clock:
     assert len(fake.requests_to(API_PATH)) == 1
 
 
-async def test_api_failure_raises_after_partial_results(fake: FakeArxiv, http: httpx.AsyncClient, clock: Clock) -> None:
+async def test_api_failure_raises_after_partial_results(
+    fake: FakeArxiv, http: httpx.AsyncClient, clock: FakeTime
+) -> None:
     client = _client(fake, http, clock)
     got: list[str] = []
     with pytest.raises(ArxivFetchError) as info:

@@ -306,7 +306,9 @@ async def test_one_thousand_users_in_thirty_zones_over_ten_days_with_dst(app: Ap
         assert days <= window and len(window - days) <= 2  # only a partial first/last local day may be missing
 
 
-async def test_monthly_tasks_come_with_the_first_push_of_each_plan_month(ann: Chatter, delivery, platform, clock) -> None:
+async def test_monthly_tasks_come_with_the_first_push_of_each_plan_month(
+    ann: Chatter, delivery, platform, clock
+) -> None:
     await ann.say("/start 2026-11-03")  # plan day 28 (week 5, day 1) is 2026-12-01
     await run_until(delivery, clock, at("2026-12-01 08:05"), timedelta(minutes=5))
     by_day = {sent_at.date(): replies[0].text.to_plain() for _t, replies, sent_at in platform.sent}

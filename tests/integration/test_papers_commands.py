@@ -9,10 +9,9 @@ import pytest
 from bot.app import App
 from bot.core.clock import ManualClock
 from bot.core.dispatcher import Core
-from bot.core.papers import MAX_TOPICS, weekly_reading_reply
+from bot.core.papers import MAX_TOPICS
 from bot.core.types import ChatRef, SubjectRef
 from bot.feeds.arxiv import parse_feed
-from bot.plan import load_plan
 from bot.plan.calendar import PlanDay
 from storage.papers import SqlPaperStore
 from tests.support import SHARED, Chatter, at, snapshot
@@ -140,16 +139,6 @@ async def test_groups_rank_for_the_cohort_week_and_topics_stay_personal(core: Co
     assert text.startswith("arXiv papers for week 5: ") and "Your topics" not in text
     bob_private = Chatter(core, user_id="11", name="Bob")
     assert "speech recognition" in await bob_private.text("/topics list")
-
-
-async def test_the_weekly_post_is_the_papers_list(ann: Chatter, stored: SqlPaperStore, clock: ManualClock) -> None:
-    await ann.say("/start 2026-07-20")
-    await ann.say("/topics add machine translation")
-    shown = await ann.text("/papers")
-    post = await weekly_reading_reply(
-        stored, load_plan("en"), PlanDay("active", 32), "en", clock.now().date(), ["machine translation"]
-    )
-    assert post.text.to_plain() == shown
 
 
 async def test_the_reading_post_hook_matches_papers(core: Core, ann: Chatter, stored: SqlPaperStore) -> None:

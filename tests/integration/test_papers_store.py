@@ -19,37 +19,14 @@ from bot.runner import arxiv_fetch
 from bot.settings import Settings
 from storage.models import Base
 from storage.papers import TYPE_PRIORITY, SqlPaperStore
-from tests.fakes.arxiv import API_PATH, FakeArxiv, Scripted, api_entries
-from tests.support import SHARED, at, sync_url
+from tests.fakes.arxiv import API_PATH, FakeArxiv, FakeTime, Scripted, api_entries, fixture
+from tests.support import at, sync_url
 
-FIXTURES = SHARED / "fixtures/arxiv"
 CL_0820 = "rss_cs.CL_pub2026-08-20_weekday.xml"
 CL_0817 = "rss_cs.CL_pub2026-08-17_weekday.xml"
 LG_0817 = "rss_cs.LG_pub2026-08-17_weekday.xml"
 SATURDAY = "rss_cs.CL_pub2026-08-15_saturday_empty.xml"
 HTML_PAGE = b"<!DOCTYPE html><html><head><title>Oops</title></head><body><p>Maintenance<br></body></html>"
-
-
-def fixture(name: str) -> bytes:
-    path = FIXTURES / name
-    if not path.is_file():
-        pytest.skip(f"shared arXiv fixture missing: {path}")
-    return path.read_bytes()
-
-
-class FakeTime:
-    """Injected into ArxivClient so politeness gaps and back-off never sleep for real."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture

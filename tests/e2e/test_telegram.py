@@ -127,6 +127,21 @@ async def test_button_callback_answers_and_sends_the_week(server: FakeTelegramSe
     assert week.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "week:2"
 
 
+async def test_done_button_under_today_records_a_check_in(
+    server: FakeTelegramServer, adapter: TelegramAdapter, app: App
+) -> None:
+    await say(server, "/start")
+    today = await say(server, "/today")
+    done = today.params["reply_markup"]["inline_keyboard"][0][1]
+    assert done["text"] == "Done ✓"
+    server.push_update(updates.callback_query(done["callback_data"], user_id=ANN, message=today.result))
+    await server.wait_for("answerCallbackQuery")
+    checked = await server.wait_for("sendMessage", to_chat(ANN), count=3)
+    assert "checked in for 2026-11-29: tasks 1, 2, 3" in checked.result["text"]
+    streak = await say(server, "/streak")
+    assert "counted" in streak.result["text"]
+
+
 async def test_unknown_callback_data_is_a_toast(server: FakeTelegramServer, adapter: TelegramAdapter) -> None:
     await say(server, "/start")
     server.push_update(updates.callback_query("no-such-button:42", user_id=ANN))

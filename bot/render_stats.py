@@ -52,8 +52,8 @@ def render_stats(data: StatsData) -> bytes:
             y = TOP + weekday * (CELL + GAP)
             draw.rectangle((x, y, x + CELL - 1, y + CELL - 1), fill=colour)
     legend_x = LEFT + weeks * (CELL + GAP) + 30
-    draw.text((legend_x, TOP), f"{total_days} days checked in", fill=INK, font=font)
-    draw.text((legend_x, TOP + 20), f"{total_tasks} tasks done", fill=INK, font=font)
+    draw.text((legend_x, TOP), f"days checked in: {total_days}", fill=INK, font=font)
+    draw.text((legend_x, TOP + 20), f"tasks done: {total_tasks}", fill=INK, font=font)
     for level, colour in enumerate(LEVELS):
         y = TOP + 50 + level * (CELL + GAP)
         draw.rectangle((legend_x, y, legend_x + CELL - 1, y + CELL - 1), fill=colour)

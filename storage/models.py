@@ -109,11 +109,9 @@ class EnrolmentRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     pauses: Mapped[list[PauseRow]] = relationship(
-        order_by="PauseRow.start_date", cascade="all, delete-orphan", lazy="selectin"
+        order_by="PauseRow.start_date", cascade="all, delete-orphan", lazy="joined"
     )
-    jumps: Mapped[list[JumpRow]] = relationship(
-        order_by="JumpRow.on_date", cascade="all, delete-orphan", lazy="selectin"
-    )
+    jumps: Mapped[list[JumpRow]] = relationship(order_by="JumpRow.on_date", cascade="all, delete-orphan", lazy="joined")
 
 
 class PauseRow(Base):

@@ -217,7 +217,11 @@ class SqlStore:
     # enrolments --------------------------------------------------------------------------------------
     async def get_enrolment(self, subject: SubjectRef) -> Enrolment | None:
         async with self.sessions() as session:
-            row = (await session.execute(select(EnrolmentRow).where(_subject_filter(subject)))).scalar_one_or_none()
+            row = (
+                (await session.execute(select(EnrolmentRow).where(_subject_filter(subject))))
+                .unique()
+                .scalar_one_or_none()
+            )
             return to_enrolment(row) if row else None
 
     async def get_enrolments(self, subjects: Collection[SubjectRef]) -> dict[SubjectRef, Enrolment]:
@@ -227,12 +231,16 @@ class SqlStore:
             return {}
         query = select(EnrolmentRow).where(or_(EnrolmentRow.user_id.in_(user_ids), EnrolmentRow.chat_id.in_(chat_ids)))
         async with self.sessions() as session:
-            found = [to_enrolment(row) for row in (await session.execute(query)).scalars()]
+            found = [to_enrolment(row) for row in (await session.execute(query)).unique().scalars()]
         return {enrolment.subject: enrolment for enrolment in found}
 
     async def enrol(self, subject: SubjectRef, start_date: date) -> Enrolment:
         async with self.sessions.begin() as session:
-            row = (await session.execute(select(EnrolmentRow).where(_subject_filter(subject)))).scalar_one_or_none()
+            row = (
+                (await session.execute(select(EnrolmentRow).where(_subject_filter(subject))))
+                .unique()
+                .scalar_one_or_none()
+            )
             if row is None:
                 row = EnrolmentRow(
                     user_id=subject.id if subject.kind == "user" else None,

@@ -19,7 +19,8 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from datetime import UTC, date, datetime, time as dtime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -18,7 +19,7 @@ from bot.core.delivery_service import DeliveryService
 from bot.core.dispatcher import Core
 from bot.core.papers import reading_post
 from bot.core.pushes import PushRenderer
-from bot.pacing import Pacer
+from bot.pacing import Pacer, shared_limits
 from bot.render_stats import render_stats
 from bot.settings import Settings
 from storage.accountability import SqlAccountability
@@ -85,13 +86,20 @@ class App:
             released = await outbox.release_claims()
             if released:
                 log.warning("re-queued %d push(es) left in flight by a previous run", released)
+        # Several workers split each platform's rate; a claim is sent well within its lease.
+        limits = shared_limits(self.settings.delivery_workers, self.settings.delivery_rate_per_second)
+        lease = self.settings.delivery_lease_seconds
+        rates = [limits[p].per_second for p in deliverers if p in limits]  # unpaced platforms: no bound
+        claim_size = max(1, min(50, int(min(rates) * lease / 4))) if rates else 50
         delivery = DeliveryService(
             services,
             outbox,
             PushRenderer(services, services.extras.get("reading_post")),
             deliverers,
             worker_id=worker_id,
-            pace=Pacer(),
+            pace=Pacer(limits),
+            claim_size=claim_size,
+            lease=timedelta(seconds=lease),
             extra_chat_schedules=accountability_schedules,
         )
         services.reschedule = delivery.refresh

@@ -26,6 +26,22 @@ DEFAULT_LIMITS = {
 }
 
 
+def shared_limits(workers: int = 1, per_second: float | None = None) -> dict[str, Limits]:
+    """Each of `workers` processes sharing one outbox paces itself at 1/N of a platform's limits.
+
+    Workers don't coordinate their sends, so the platform's budget (or `per_second`, an override for
+    self-hosted API servers and tests) is split evenly; a group still gets at least one message a minute.
+    """
+    workers = max(1, workers)
+    return {
+        platform: Limits(
+            per_second=(per_second or limit.per_second) / workers,
+            per_group_per_minute=max(1.0, limit.per_group_per_minute / workers) if limit.per_group_per_minute else None,
+        )
+        for platform, limit in DEFAULT_LIMITS.items()
+    }
+
+
 class Pacer:
     def __init__(self, limits: dict[str, Limits] | None = None, max_groups: int = 10_000) -> None:
         self.limits = limits if limits is not None else DEFAULT_LIMITS

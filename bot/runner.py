@@ -13,6 +13,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app import App, Component
 from bot.core.delivery import Deliverer
+from bot.ops import OpsServer, PrometheusMetrics, counted_feed_job
+from bot.pacing import shared_limits
 from bot.papers_ingest import ArxivIngestJob
 from bot.scheduler import Scheduler
 from bot.settings import Settings
@@ -33,8 +35,12 @@ def configured_adapters(app: App) -> list[Component]:
     adapters: list[Component] = []
     if settings.telegram_bot_token is not None and settings.telegram_bot_token.get_secret_value():
         from bot.adapters.telegram import TelegramAdapter
+        from bot.adapters.telegram_ptb import default_rate_limiter
 
         secret = settings.telegram_webhook_secret
+        if settings.telegram_webhook_url and secret is None and settings.delivery_workers > 1:
+            log.warning("several workers in webhook mode need one shared TELEGRAM_WEBHOOK_SECRET")
+        pace = shared_limits(settings.delivery_workers, settings.delivery_rate_per_second)["telegram"]
         adapters.append(
             TelegramAdapter(
                 app.core,
@@ -45,6 +51,8 @@ def configured_adapters(app: App) -> list[Component]:
                 webhook_secret=secret.get_secret_value() if secret is not None else None,
                 webhook_listen=settings.telegram_webhook_listen,
                 webhook_port=settings.telegram_webhook_port,
+                rate_limiter=default_rate_limiter(pace.per_second),
+                receive_updates=settings.telegram_updates,
             )
         )
     if settings.discord_bot_token is not None and settings.discord_bot_token.get_secret_value():
@@ -83,12 +91,21 @@ async def run(settings: Settings) -> int:
     delivery = await app.enable_delivery(deliverers, worker_id=f"{socket.gethostname()}:{os.getpid()}")
     try:
         jobs: list[Component] = []
+        metrics: PrometheusMetrics | None = None
+        if settings.health_port is not None:
+            assert app.engine is not None and app.core is not None
+            metrics = PrometheusMetrics()
+            app.core.services.extras["metrics"] = metrics
+            # First up: /healthz answers 503 until the adapters are connected.
+            ops = OpsServer(app.engine, adapters, metrics, host=settings.health_listen, port=settings.health_port)
+            jobs.append(ops)
         if settings.arxiv_ingest:
             ingest = ArxivIngestJob(
                 settings.arxiv_feed_url, settings.arxiv_api_url, app.core.services.extras["papers"], app.clock
             )
             jobs.append(ingest)
-            scheduler = Scheduler(delivery, extra_jobs=[("arxiv.ingest", ingest, IntervalTrigger(minutes=15))])
+            job = ingest if metrics is None else counted_feed_job(ingest, metrics)
+            scheduler = Scheduler(delivery, extra_jobs=[("arxiv.ingest", job, IntervalTrigger(minutes=15))])
         else:
             scheduler = Scheduler(delivery)
         await app.start([*jobs, *adapters, scheduler])

@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
     telegram_webhook_listen: str = "127.0.0.1"
     telegram_webhook_port: int = 8443
+    telegram_updates: bool = Field(True, description="off: send only, don't consume updates (extra workers)")
 
     discord_bot_token: SecretStr | None = None
     discord_api_url: str | None = None
@@ -28,6 +29,13 @@ class Settings(BaseSettings):
     arxiv_feed_url: str = "https://rss.arxiv.org/rss/cs.CL+cs.LG"
     arxiv_api_url: str = "http://export.arxiv.org/api/query"
     arxiv_ingest: bool = True
+
+    # Several workers on one PostgreSQL (see README "Scaling out").
+    delivery_workers: int = Field(1, ge=1, description="workers sharing the outbox; each paces at 1/N of the rate")
+    delivery_rate_per_second: float | None = Field(None, gt=0, description="total sends/s per platform, all workers")
+    delivery_lease_seconds: float = Field(120.0, gt=0, description="a dead worker's claims return after this")
+    health_port: int | None = Field(None, description="serve /healthz and /metrics on this port")
+    health_listen: str = "127.0.0.1"
 
     def secrets(self) -> list[str]:
         """Every secret value, so logging can redact them wherever they turn up."""

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -29,8 +30,16 @@ def _run(connection: Connection, revision: str, downgrade: bool) -> None:
         command.upgrade(config, revision)
 
 
+# Any constant works: it names the lock that serialises migrations across workers starting together.
+MIGRATION_LOCK_ID = 0x5354_5544
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    """Workers starting at the same time take turns on PostgreSQL (a transaction-scoped advisory lock),
+    so the second one finds the schema already at head instead of failing on CREATE TABLE."""
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID})
         await connection.run_sync(_run, revision, False)
 
 

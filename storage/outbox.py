@@ -7,7 +7,7 @@ PostgreSQL the claim uses FOR UPDATE SKIP LOCKED so several workers share the wo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.outbox import DueBatch, OutboxItem, OutboxStatus
@@ -80,6 +80,18 @@ class DeliveryRow(Base):
     reason: Mapped[str | None] = mapped_column(Text())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+def _due(row: ScheduleRow) -> DueSchedule:
+    return DueSchedule(
+        id=row.id,
+        platform=row.platform,
+        subject=SubjectRef(row.subject_kind, row.subject_id),  # type: ignore[arg-type]
+        kind=row.kind,  # type: ignore[arg-type]
+        recurrence=Recurrence(row.at_time, row.timezone, row.weekday),
+        local_date=row.next_local_date,
+        due_at=row.next_due_at,
+    )
 
 
 def _item(row: DeliveryRow) -> OutboxItem:
@@ -146,60 +158,72 @@ class SqlOutbox:
         query = select(ScheduleRow).where(ScheduleRow.next_due_at <= now).order_by(ScheduleRow.next_due_at).limit(limit)
         async with self.sessions() as session:
             rows = (await session.execute(query)).scalars().all()
-        return [
-            DueSchedule(
-                id=row.id,
-                platform=row.platform,
-                subject=SubjectRef(row.subject_kind, row.subject_id),  # type: ignore[arg-type]
-                kind=row.kind,  # type: ignore[arg-type]
-                recurrence=Recurrence(row.at_time, row.timezone, row.weekday),
-                local_date=row.next_local_date,
-                due_at=row.next_due_at,
-            )
-            for row in rows
-        ]
+        return [_due(row) for row in rows]
+
+    async def claim_due(
+        self, now: datetime, limit: int, plan: Callable[[list[DueSchedule]], DueBatch]
+    ) -> tuple[int, int]:
+        """Take up to `limit` due schedules, record what `plan` makes of them and move them on, all in one
+        transaction. On PostgreSQL the schedules are locked FOR UPDATE SKIP LOCKED, so workers ticking at
+        the same moment each take different schedules instead of computing the same rows twice (the
+        outbox's unique key would absorb that, but the work and the races on `next_due_at` are saved).
+        Returns (schedules taken, outbox rows inserted)."""
+        query = (
+            select(ScheduleRow)
+            .where(ScheduleRow.next_due_at <= now)
+            .order_by(ScheduleRow.next_due_at, ScheduleRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        async with self.sessions.begin() as session:
+            rows = (await session.execute(query)).scalars().all()
+            batch = plan([_due(row) for row in rows])
+            inserted = await self._write_due(await session.connection(), batch, now)
+        return len(rows), inserted
 
     async def record_due(self, batch: DueBatch, now: datetime) -> int:
         """Write the outbox rows and move the schedules on, in one transaction. Returns rows inserted."""
         if not batch.rows and not batch.advances:
             return 0
-        inserted = 0
         async with self.sessions.begin() as session:
-            connection = await session.connection()
-            if batch.rows:
-                values = [
-                    {
-                        "platform": row.platform,
-                        "subject_kind": row.subject.kind,
-                        "subject_id": row.subject.id,
-                        "kind": row.kind,
-                        "local_date": row.local_date,
-                        "due_at": row.due_at,
-                        "status": row.status,
-                        "reason": row.reason,
-                        "attempts": 0,
-                        "next_attempt_at": row.due_at,
-                        "created_at": now,
-                    }
-                    for row in batch.rows
-                ]
-                table = DeliveryRow.__table__
-                statement = (
-                    self._insert(table)
-                    .on_conflict_do_nothing(index_elements=["subject_kind", "subject_id", "kind", "local_date"])
-                    .returning(table.c.id)
-                )
-                inserted = len((await connection.execute(statement, values)).all())
-            if batch.advances:
-                await connection.execute(
-                    update(ScheduleRow.__table__)
-                    .where(ScheduleRow.__table__.c.id == bindparam("sid"))
-                    .values(
-                        next_local_date=bindparam("b_date", type_=Date()),
-                        next_due_at=bindparam("b_due", type_=UTCDateTime()),
-                    ),
-                    [{"sid": sid, "b_date": occ.local_date, "b_due": occ.due_at} for sid, occ in batch.advances],
-                )
+            return await self._write_due(await session.connection(), batch, now)
+
+    async def _write_due(self, connection: AsyncConnection, batch: DueBatch, now: datetime) -> int:
+        inserted = 0
+        if batch.rows:
+            values = [
+                {
+                    "platform": row.platform,
+                    "subject_kind": row.subject.kind,
+                    "subject_id": row.subject.id,
+                    "kind": row.kind,
+                    "local_date": row.local_date,
+                    "due_at": row.due_at,
+                    "status": row.status,
+                    "reason": row.reason,
+                    "attempts": 0,
+                    "next_attempt_at": row.due_at,
+                    "created_at": now,
+                }
+                for row in batch.rows
+            ]
+            table = DeliveryRow.__table__
+            statement = (
+                self._insert(table)
+                .on_conflict_do_nothing(index_elements=["subject_kind", "subject_id", "kind", "local_date"])
+                .returning(table.c.id)
+            )
+            inserted = len((await connection.execute(statement, values)).all())
+        if batch.advances:
+            await connection.execute(
+                update(ScheduleRow.__table__)
+                .where(ScheduleRow.__table__.c.id == bindparam("sid"))
+                .values(
+                    next_local_date=bindparam("b_date", type_=Date()),
+                    next_due_at=bindparam("b_due", type_=UTCDateTime()),
+                ),
+                [{"sid": sid, "b_date": occ.local_date, "b_due": occ.due_at} for sid, occ in batch.advances],
+            )
         return inserted
 
     async def next_due(self, subject: SubjectRef) -> tuple[PushKind, datetime] | None:
@@ -223,19 +247,30 @@ class SqlOutbox:
             and_(DeliveryRow.status == "sending", DeliveryRow.claimed_until < now),
         )
         query = (
-            select(DeliveryRow)
+            select(DeliveryRow.id)
             .where(claimable, DeliveryRow.platform.in_(list(platforms)))
             .order_by(DeliveryRow.next_attempt_at, DeliveryRow.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        async with self.sessions.begin() as session:
-            rows = (await session.execute(query)).scalars().all()
-            for row in rows:
-                row.status = "sending"
-                row.claimed_by = worker
-                row.claimed_until = now + lease
-            return [_item(row) for row in rows]
+        # The UPDATE checks `claimable` again: on SQLite the SELECT takes no lock, so two concurrent drains
+        # could pick the same ids; the UPDATE runs under the write lock and takes only rows still free.
+        claim = (
+            update(DeliveryRow)
+            .where(DeliveryRow.id.in_(bindparam("ids", expanding=True)), claimable)
+            .values(status="sending", claimed_by=worker, claimed_until=now + lease)
+            .returning(DeliveryRow)
+            .execution_options(synchronize_session=False)
+        )
+        for _attempt in range(3):  # lost every row to a concurrent claim: look again, there may be more
+            async with self.sessions.begin() as session:
+                ids = (await session.execute(query)).scalars().all()
+                if not ids:
+                    return []
+                rows = (await session.execute(claim, {"ids": list(ids)})).scalars().all()
+            if rows:
+                return [_item(row) for row in sorted(rows, key=lambda row: (row.next_attempt_at, row.id))]
+        return []
 
     async def finish(self, item_id: int, status: OutboxStatus, now: datetime, reason: str | None = None) -> None:
         async with self.sessions.begin() as session:

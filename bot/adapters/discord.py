@@ -145,6 +145,11 @@ class DiscordAdapter:
         log.info("discord: connected as %s", client.user)
         await self.sync_commands()
 
+    @property
+    def connected(self) -> bool:
+        """For /healthz: the gateway session is ready and the client not closed."""
+        return self.client is not None and self.client.is_ready() and not self.client.is_closed()
+
     async def stop(self) -> None:
         for task in list(self._watchdogs):
             task.cancel()

@@ -138,6 +138,7 @@ class TelegramAdapter:
         rate_limiter: BaseRateLimiter[Any] | None = None,
         poll_timeout: float = 30.0,
         admin_cache_seconds: float = ADMIN_CACHE_SECONDS,
+        receive_updates: bool = True,
     ) -> None:
         if not token:
             raise ValueError("a Telegram bot token is required")
@@ -151,6 +152,9 @@ class TelegramAdapter:
         self.webhook_listen = webhook_listen
         self.webhook_port = webhook_port
         self.poll_timeout = poll_timeout
+        # False: a send-only worker. Telegram allows one getUpdates consumer per token, so extra workers
+        # behind long polling only deliver scheduled pushes (TELEGRAM_UPDATES=off).
+        self.receive_updates = receive_updates
         self.admins = AdminCache(admin_cache_seconds)
         self.application: AnyApplication = build_application(
             token, api_url, rate_limiter or default_rate_limiter(), poll_timeout=poll_timeout
@@ -171,7 +175,9 @@ class TelegramAdapter:
         await app.start()
         await self.publish_commands()
         assert app.updater is not None
-        if self.webhook_url:
+        if not self.receive_updates:
+            log.info("telegram: send-only as @%s (updates are consumed by another worker)", self.username)
+        elif self.webhook_url:
             path = urlsplit(self.webhook_url).path
             await app.updater.start_webhook(
                 listen=self.webhook_listen,
@@ -184,6 +190,13 @@ class TelegramAdapter:
         else:
             await app.updater.start_polling(poll_interval=0, timeout=int(self.poll_timeout))
             log.info("telegram: long polling as @%s", self.username)
+
+    @property
+    def connected(self) -> bool:
+        """For /healthz: the Application is up and, unless send-only, polling or the webhook runs."""
+        app = self.application
+        receiving = not self.receive_updates or (app.updater is not None and app.updater.running)
+        return bool(app.running) and receiving
 
     async def stop(self) -> None:
         """Stop fetching (confirming the last offset), finish updates in flight, then close the client."""

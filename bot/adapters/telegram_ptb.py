@@ -121,9 +121,10 @@ class ChatLanes(BaseUpdateProcessor):
         """Nothing to free."""
 
 
-def default_rate_limiter() -> AIORateLimiter:
-    """Telegram's documented flood limits (30/s overall, 20/min per group) and 429 retries."""
-    return AIORateLimiter(max_retries=3)
+def default_rate_limiter(per_second: float = 30) -> AIORateLimiter:
+    """Telegram's documented flood limits (30/s overall, 20/min per group) and 429 retries; a higher
+    overall rate only for self-hosted Bot API servers (DELIVERY_RATE_PER_SECOND)."""
+    return AIORateLimiter(overall_max_rate=max(30, per_second), max_retries=3)
 
 
 def build_application(

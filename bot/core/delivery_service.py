@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.context import Services
 from bot.core.delivery import Deliverer, DeliveryResult, Target, apply_outcome
+from bot.core.metrics import metrics_of
 from bot.core.outbox import DueBatch, DueRow, OutboxItem, OutboxRepo
 from bot.core.pushes import Push, PushRenderer
 from bot.core.scheduling import (
     MAX_CATCH_UP_DAYS,
+    DueSchedule,
     Occurrence,
     PushKind,
     desired_for_chat,
@@ -98,35 +100,40 @@ class DeliveryService:
         await self.outbox.replace_schedules(platform, subject, kinds, planned)
 
     async def tick(self) -> int:
-        """Record every push whose time has come; returns how many outbox rows were written."""
+        """Record every push whose time has come; returns how many outbox rows were written.
+
+        Safe in every worker: each batch of due schedules is claimed, recorded and advanced in one
+        transaction (on PostgreSQL with SKIP LOCKED), and outbox rows are unique per recipient and day."""
         now = self.clock.now()
         written = 0
         while True:
-            due = await self.outbox.due_schedules(now, self.batch_size)
-            if not due:
+            taken, inserted = await self.outbox.claim_due(now, self.batch_size, lambda due: self._plan(due, now))
+            written += inserted
+            if taken < self.batch_size:
                 return written
-            batch = DueBatch()
-            for schedule in due:
-                missed = [Occurrence(schedule.local_date, schedule.due_at)]
-                missed += occurrences(schedule.recurrence, schedule.due_at, now)
-                today = now.astimezone(ZoneInfo(schedule.recurrence.timezone)).date()
-                for occurrence in missed[-MAX_CATCH_UP_DAYS:]:
-                    on_time = occurrence.local_date == today
-                    batch.rows.append(
-                        DueRow(
-                            schedule.platform,
-                            schedule.subject,
-                            schedule.kind,
-                            occurrence.local_date,
-                            occurrence.due_at,
-                            "pending" if on_time else "skipped",
-                            None if on_time else "missed: the bot was not running on that local day",
-                        )
+
+    def _plan(self, due: list[DueSchedule], now: datetime) -> DueBatch:
+        """The outbox rows and schedule advances for a batch of due schedules (pure: no I/O)."""
+        batch = DueBatch()
+        for schedule in due:
+            missed = [Occurrence(schedule.local_date, schedule.due_at)]
+            missed += occurrences(schedule.recurrence, schedule.due_at, now)
+            today = now.astimezone(ZoneInfo(schedule.recurrence.timezone)).date()
+            for occurrence in missed[-MAX_CATCH_UP_DAYS:]:
+                on_time = occurrence.local_date == today
+                batch.rows.append(
+                    DueRow(
+                        schedule.platform,
+                        schedule.subject,
+                        schedule.kind,
+                        occurrence.local_date,
+                        occurrence.due_at,
+                        "pending" if on_time else "skipped",
+                        None if on_time else "missed: the bot was not running on that local day",
                     )
-                batch.advances.append((schedule.id, next_occurrence(schedule.recurrence, now)))
-            written += await self.outbox.record_due(batch, now)
-            if len(due) < self.batch_size:
-                return written
+                )
+            batch.advances.append((schedule.id, next_occurrence(schedule.recurrence, now)))
+        return batch
 
     # sending -------------------------------------------------------------------------------------------
     async def drain(self) -> int:
@@ -160,6 +167,7 @@ class DeliveryService:
                     await self._fail_or_retry(item, push, None)
                 else:
                     await self.outbox.finish(item.id, "skipped", now, push)
+                    self._count(item, "skipped")
                 return False
             result = await self._deliver(push)
             return await self._record(item, push, result)
@@ -181,14 +189,17 @@ class DeliveryService:
                 result = await self._deliver(Push(new_target, push.replies))
         if result.outcome == "sent":
             await self.outbox.finish(item.id, "sent", now)
+            self._count(item, "sent")
             return True
         if result.outcome == "gone":
             await apply_outcome(self.services.store, push.target, result)
             await self.outbox.finish(item.id, "failed", now, f"recipient gone: {result.reason}")
+            self._count(item, "failed")
             return False
         if result.outcome == "retry":
             delay = timedelta(seconds=max(result.retry_after or 1.0, 0.0))
             await self.outbox.retry(item.id, now + delay, f"rate limited: {result.reason}", count_attempt=False)
+            self._count(item, "retry")
             return False
         await self._fail_or_retry(item, result.reason or result.outcome, None)
         return False
@@ -197,6 +208,11 @@ class DeliveryService:
         now = self.clock.now()
         if item.attempts + 1 >= self.max_attempts:
             await self.outbox.finish(item.id, "failed", now, reason)
+            self._count(item, "failed")
             return
         backoff = delay or timedelta(seconds=30 * 2**item.attempts)
         await self.outbox.retry(item.id, now + backoff, reason)
+        self._count(item, "retry")
+
+    def _count(self, item: OutboxItem, status: str) -> None:
+        metrics_of(self.services.extras).delivery(item.platform, status)

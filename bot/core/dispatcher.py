@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Sequence
 
 from bot.core.context import Context, Services
 from bot.core.markup import Rich, bold, plain
+from bot.core.metrics import metrics_of
 from bot.core.registry import ArgError, CommandSpec, Registry, parse_args
 from bot.core.types import Chat, Incoming, Lang, Reply, User, lang_from_locale
 from bot.i18n import translator
@@ -45,11 +47,26 @@ class Core:
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         lang: Lang = lang_from_locale(incoming.user.locale)
+        started = time.perf_counter()
         try:
             return await self._handle(incoming)
         except Exception:
             log.exception("handler failed for %s chat %s", incoming.chat.platform, incoming.chat.chat_id)
             return [Reply(plain(translator(lang)("Sorry, something went wrong on my side. Please try again.")))]
+        finally:
+            label = self._metric_label(incoming)
+            if label is not None:
+                metrics_of(self.services.extras).command(label, incoming.chat.platform, time.perf_counter() - started)
+
+    def _metric_label(self, incoming: Incoming) -> str | None:
+        """A bounded label set: known command names, "button", or "unknown"; plain chatter isn't counted."""
+        if incoming.action is not None:
+            return "button"
+        head = incoming.text.strip().partition(" ")[0]
+        if not head.startswith("/"):
+            return None
+        name = head[1:].split("@", 1)[0].lower()
+        return name if self.registry.get(name) is not None else "unknown"
 
     async def resolve(self, incoming: Incoming) -> tuple[User, Chat | None]:
         """Find or create the user (and group chat); a user who writes again is reachable again."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Literal, Protocol
@@ -55,6 +55,13 @@ class OutboxRepo(Protocol):
     async def due_schedules(self, now: datetime, limit: int) -> list[DueSchedule]: ...
 
     async def record_due(self, batch: DueBatch, now: datetime) -> int: ...
+
+    async def claim_due(
+        self, now: datetime, limit: int, plan: Callable[[list[DueSchedule]], DueBatch]
+    ) -> tuple[int, int]:
+        """Take due schedules (skipping ones another worker holds), record `plan(due)` and advance them
+        in one transaction; returns (schedules taken, rows inserted)."""
+        ...
 
     async def next_due(self, subject: SubjectRef) -> tuple[PushKind, datetime] | None: ...
 

@@ -43,13 +43,15 @@ def _recipient(subject: SubjectRef, users: Mapping[int, User], chats: Mapping[in
         user = users.get(subject.id)
         if user is None:
             return None
-        return Recipient(Target(user.platform, "user", user.external_id), user.lang, user.timezone,
-                         user.reading_day, user.active)
+        return Recipient(
+            Target(user.platform, "user", user.external_id), user.lang, user.timezone, user.reading_day, user.active
+        )
     chat = chats.get(subject.id)
     if chat is None:
         return None
-    return Recipient(Target(chat.platform, "chat", chat.external_id), chat.lang, chat.timezone, chat.reading_day,
-                     chat.active)
+    return Recipient(
+        Target(chat.platform, "chat", chat.external_id), chat.lang, chat.timezone, chat.reading_day, chat.active
+    )
 
 
 class PushRenderer:

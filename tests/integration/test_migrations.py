@@ -1,5 +1,7 @@
 """Alembic owns the schema: an upgraded empty database equals the models, and the chain reverses."""
 
+import asyncio
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -55,3 +57,17 @@ async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(database_url: str) ->
         assert mode == "wal" and timeout >= 1000
     finally:
         await engine.dispose()
+
+
+async def test_workers_starting_together_migrate_once(database_url: str) -> None:
+    if database_url.startswith("sqlite"):
+        pytest.skip("several workers means PostgreSQL; on SQLite one process owns the database")
+    engines = [create_engine(database_url) for _ in range(3)]
+    try:
+        async with asyncio.timeout(60):  # without the migration lock they can wedge each other
+            await asyncio.gather(*(upgrade(engine) for engine in engines))
+        async with engines[0].connect() as connection:
+            assert await connection.run_sync(_diff) == []
+    finally:
+        for engine in engines:
+            await engine.dispose()

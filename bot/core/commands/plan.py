@@ -36,13 +36,9 @@ def not_enrolled(ctx: Context) -> Reply:
     _ = ctx._
     if ctx.in_group:
         return Reply(
-            plain(
-                _("This group hasn't started the plan yet. An admin can send /start (or /start YYYY-MM-DD).")
-            )
+            plain(_("This group hasn't started the plan yet. An admin can send /start (or /start YYYY-MM-DD)."))
         )
-    return Reply(
-        plain(_("You haven't started the plan yet. Send /start to begin today, or /start YYYY-MM-DD."))
-    )
+    return Reply(plain(_("You haven't started the plan yet. Send /start to begin today, or /start YYYY-MM-DD.")))
 
 
 def reading_day(ctx: Context) -> int:
@@ -127,9 +123,7 @@ def register(registry: Registry) -> None:
     @registry.action("week")
     async def week_button(ctx: Context, payload: str) -> Reply:
         if not payload.isdigit() or not 1 <= int(payload) <= TOTAL_WEEKS:
-            return Reply(
-                plain(ctx._("This button no longer works. Send /today for a fresh one.")), ephemeral=True
-            )
+            return Reply(plain(ctx._("This button no longer works. Send /today for a fresh one.")), ephemeral=True)
         ctx.args = {"N": int(payload)}
         return await week(ctx)
 

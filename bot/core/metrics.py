@@ -1,0 +1,42 @@
+"""The metrics port: the core reports what happened, an outside implementation (bot/ops.py) counts it.
+
+Kept as a tiny protocol with a no-op default so `bot/core` stays free of any metrics library and tests
+need no set-up; the composition root puts a real one in `Services.extras["metrics"]`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+
+class Metrics(Protocol):
+    def delivery(self, platform: str, status: str) -> None:
+        """One scheduled push settled: sent, failed, retry or skipped."""
+        ...
+
+    def command(self, command: str, platform: str, seconds: float) -> None:
+        """One command or button press handled, and how long the core took."""
+        ...
+
+    def feed_fetch(self, status: str) -> None:
+        """One arXiv feed fetch recorded (ok, not_modified, empty, stale, error)."""
+        ...
+
+
+class NoMetrics:
+    def delivery(self, platform: str, status: str) -> None:
+        return None
+
+    def command(self, command: str, platform: str, seconds: float) -> None:
+        return None
+
+    def feed_fetch(self, status: str) -> None:
+        return None
+
+
+NO_METRICS = NoMetrics()
+
+
+def metrics_of(extras: dict[str, Any]) -> Metrics:
+    metrics = extras.get("metrics")
+    return metrics if metrics is not None else NO_METRICS

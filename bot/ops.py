@@ -1,0 +1,139 @@
+"""Operations endpoints for a worker: `/healthz` for load balancers and orchestrators, `/metrics` for Prometheus.
+
+A separate small aiohttp server (not the Telegram webhook listener) so it also exists on send-only and
+Discord-only workers, and so a health probe never competes with Telegram's webhook path. Metrics use
+prometheus-client with a registry of their own, so several apps in one process (tests) don't collide.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+log = logging.getLogger(__name__)
+
+DB_CHECK_TIMEOUT = 3.0
+FeedJob = Callable[[], Awaitable[Any]]
+
+
+class PrometheusMetrics:
+    """The core's `Metrics` port (bot/core/metrics.py) on prometheus-client."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        self.deliveries = Counter(
+            "studybuddy_deliveries",
+            "Scheduled pushes settled, by platform and status (sent, failed, retry, skipped).",
+            ["platform", "status"],
+            registry=self.registry,
+        )
+        self.commands = Counter(
+            "studybuddy_commands",
+            "Commands and button presses handled.",
+            ["command", "platform"],
+            registry=self.registry,
+        )
+        self.command_seconds = Histogram(
+            "studybuddy_command_seconds", "Time the core took to answer a command.", registry=self.registry
+        )
+        self.feed_fetches = Counter(
+            "studybuddy_feed_fetches", "arXiv feed fetches recorded, by status.", ["status"], registry=self.registry
+        )
+
+    def delivery(self, platform: str, status: str) -> None:
+        self.deliveries.labels(platform, status).inc()
+
+    def command(self, command: str, platform: str, seconds: float) -> None:
+        self.commands.labels(command, platform).inc()
+        self.command_seconds.observe(seconds)
+
+    def feed_fetch(self, status: str) -> None:
+        self.feed_fetches.labels(status).inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+def counted_feed_job(job: FeedJob, metrics: PrometheusMetrics) -> FeedJob:
+    """Wrap the arXiv ingest job so each fetch it records is counted (None means nothing was due)."""
+
+    async def run() -> Any:
+        try:
+            record = await job()
+        except Exception:
+            metrics.feed_fetch("error")
+            raise
+        status = getattr(record, "status", None)
+        if status is not None:
+            metrics.feed_fetch(str(status))
+        return record
+
+    return run
+
+
+class OpsServer:
+    """A `Component`: serves GET /healthz and GET /metrics on HEALTH_LISTEN:HEALTH_PORT."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        adapters: Sequence[object],
+        metrics: PrometheusMetrics,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 9464,
+    ) -> None:
+        self.engine = engine
+        self.adapters = list(adapters)
+        self.metrics = metrics
+        self.host = host
+        self.port = port
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/healthz", self.healthz)
+        app.router.add_get("/metrics", self.metrics_page)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        log.info("ops: /healthz and /metrics on %s:%d", self.host, self.port)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def check_database(self) -> str:
+        try:
+            async with asyncio.timeout(DB_CHECK_TIMEOUT):
+                async with self.engine.connect() as connection:
+                    await connection.execute(text("SELECT 1"))
+        except Exception as error:  # the reason, never the URL (it may hold a password)
+            return f"error: {type(error).__name__}"
+        return "ok"
+
+    def adapter_states(self) -> dict[str, str]:
+        states = {}
+        for adapter in self.adapters:
+            name = str(getattr(adapter, "platform", type(adapter).__name__))
+            states[name] = "connected" if getattr(adapter, "connected", False) else "disconnected"
+        return states
+
+    async def healthz(self, _request: web.Request) -> web.Response:
+        body = {"database": await self.check_database(), "adapters": self.adapter_states()}
+        healthy = body["database"] == "ok" and all(v == "connected" for v in body["adapters"].values())
+        return web.json_response(body, status=200 if healthy else 503)
+
+    async def metrics_page(self, _request: web.Request) -> web.Response:
+        response = web.Response(body=self.metrics.render())
+        response.headers["Content-Type"] = CONTENT_TYPE_LATEST
+        return response

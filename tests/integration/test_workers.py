@@ -1,0 +1,131 @@
+"""Several workers on one database (both backends): ticks and claims never hand the same work out twice,
+and the ops endpoints report what the workers did."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import aiohttp
+import pytest
+from sqlalchemy import select
+
+from bot.app import App
+from bot.core.clock import ManualClock
+from bot.ops import OpsServer, PrometheusMetrics
+from bot.settings import Settings
+from storage.outbox import ScheduleRow, SqlOutbox
+from tests.botproc import free_port
+from tests.support import Chatter, RecordingDeliverer, at
+
+LEARNERS = 30
+
+
+@pytest.fixture
+async def second_app(database_url: str, clock: ManualClock, app: App) -> AsyncIterator[App]:
+    """Another worker process's App on the same database (and the same clock)."""
+    other = App(Settings(database_url=database_url, _env_file=None), clock=clock)
+    await other.open()
+    yield other
+    await other.close()
+
+
+async def enrol_learners(core) -> None:
+    for n in range(LEARNERS):
+        await Chatter(core, user_id=str(100 + n), name=f"learner {n}").say("/start")
+
+
+async def test_concurrent_ticks_record_each_push_once(app: App, second_app: App, clock: ManualClock) -> None:
+    first = await app.enable_delivery({"console": RecordingDeliverer("console", clock)}, worker_id="a")
+    second = await second_app.enable_delivery({"console": RecordingDeliverer("console", clock)}, worker_id="b")
+    first.batch_size = second.batch_size = 7  # several batches each, interleaved
+    assert app.core is not None
+    await enrol_learners(app.core)
+    clock.set(at("2026-11-30 08:00"))
+    written = await asyncio.gather(first.tick(), second.tick(), first.tick())
+    assert sum(written) == LEARNERS
+    outbox: SqlOutbox = app.core.services.extras["outbox"]
+    items = await outbox.items()
+    assert Counter((i.subject, i.kind, i.local_date) for i in items).most_common(1)[0][1] == 1
+    async with outbox.sessions() as session:
+        next_due = (await session.execute(select(ScheduleRow.next_due_at).where(ScheduleRow.kind == "daily"))).all()
+    assert {row[0] for row in next_due} == {at("2026-12-01 08:00")}  # every schedule moved on exactly once
+
+
+async def test_concurrent_claims_are_disjoint_and_a_dead_lease_comes_back(
+    app: App, second_app: App, clock: ManualClock
+) -> None:
+    first = await app.enable_delivery({"console": RecordingDeliverer("console", clock)}, worker_id="a")
+    assert app.core is not None
+    await enrol_learners(app.core)
+    clock.set(at("2026-11-30 08:00"))
+    await first.tick()
+    a: SqlOutbox = app.core.services.extras["outbox"]
+    assert second_app.core is not None
+    b: SqlOutbox = second_app.core.services.extras["outbox"]
+    lease = timedelta(seconds=30)
+    claims = await asyncio.gather(
+        *(o.claim(clock.now(), w, ["console"], 4, lease) for o, w in [(a, "a"), (b, "b")] * 3)
+    )
+    ids = [item.id for claim in claims for item in claim]
+    assert ids and len(ids) == len(set(ids)) <= 24  # nobody got a row another one holds
+    rest = await b.claim(clock.now(), "b", ["console"], 100, lease)
+    assert sorted(ids + [item.id for item in rest]) == sorted({i.id for i in await a.items()})
+    assert await b.claim(clock.now(), "b", ["console"], 100, lease) == []  # every lease still live
+    clock.advance(lease + timedelta(seconds=1))  # every worker "died": all their claims come back
+    assert len(await b.claim(clock.now(), "b", ["console"], 100, lease)) == LEARNERS
+
+
+async def test_healthz_and_metrics(app: App, clock: ManualClock) -> None:
+    assert app.core is not None and app.engine is not None
+    metrics = PrometheusMetrics()
+    app.core.services.extras["metrics"] = metrics
+    platform = RecordingDeliverer("console", clock)
+    platform.connected = True  # type: ignore[attr-defined]
+    delivery = await app.enable_delivery({"console": platform})
+    ann = Chatter(app.core, name="Ann")
+    await ann.say("/start")
+    await ann.say("/nosuchcommand")
+    await ann.say("hello")  # not a command: not counted
+    clock.set(at("2026-11-30 08:00"))
+    await delivery.tick()
+    assert await delivery.drain() == 1
+    server = OpsServer(app.engine, [platform], metrics, port=free_port())
+    await server.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            base = f"http://127.0.0.1:{server.port}"
+            async with session.get(f"{base}/healthz") as response:
+                assert response.status == 200
+                assert await response.json() == {"database": "ok", "adapters": {"console": "connected"}}
+            platform.connected = False  # type: ignore[attr-defined]
+            async with session.get(f"{base}/healthz") as response:
+                assert response.status == 503
+                assert (await response.json())["adapters"] == {"console": "disconnected"}
+            async with session.get(f"{base}/metrics") as response:
+                assert response.status == 200 and response.content_type == "text/plain"
+                page = await response.text()
+    finally:
+        await server.stop()
+    assert 'studybuddy_deliveries_total{platform="console",status="sent"} 1.0' in page
+    assert 'studybuddy_commands_total{command="start",platform="console"} 1.0' in page
+    assert 'studybuddy_commands_total{command="unknown",platform="console"} 1.0' in page
+    assert "studybuddy_command_seconds_count 2.0" in page
+
+
+async def test_healthz_reports_an_unreachable_database() -> None:
+    from storage.db import create_engine
+
+    engine = create_engine(f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/none?connect_timeout=2")
+    server = OpsServer(engine, [], PrometheusMetrics(), port=free_port())
+    await server.start()
+    try:
+        async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{server.port}/healthz") as r:
+            assert r.status == 503
+            body = await r.json()
+        assert body["database"].startswith("error: ") and "nobody" not in body["database"]
+    finally:
+        await server.stop()
+        await engine.dispose()

@@ -9,10 +9,10 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from storage.db import async_url, create_engine, default_database_url
-from storage.models import Base
+from storage.schema import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def _configure(connection: Connection) -> None:

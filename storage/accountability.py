@@ -23,13 +23,13 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.ports import CheckinOutcome, Member, UndoOutcome
 from bot.core.streaks import DayState, advance
 from bot.core.types import PauseSpan, User
-from storage.db import session_factory
+from storage.base import SqlRepository
 from storage.models import Base, CheckinRow, UserRow, UTCDateTime, utcnow
 
 DEFAULT_SHARE = 50
@@ -115,11 +115,7 @@ def _row(user_id: int, state: DayState) -> StreakDayRow:
     )
 
 
-class SqlAccountability:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-        self.sessions = session_factory(engine)
-
+class SqlAccountability(SqlRepository):
     # check-ins and streaks ---------------------------------------------------------------------------
     async def _reapply(
         self, session: AsyncSession, user_id: int, on: date, pauses: Sequence[PauseSpan], include: bool

@@ -157,8 +157,3 @@ class SettingRow(Base):
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     value: Mapped[str] = mapped_column(Text())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
-
-
-import storage.outbox  # noqa: E402  (registers the schedule and outbox tables on Base.metadata)
-import storage.papers  # noqa: E402,F401  (registers the papers tables on Base.metadata)
-from storage import accountability  # noqa: E402,F401  (registers the check-in, streak and roster tables)

@@ -29,13 +29,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.outbox import DueBatch, OutboxItem, OutboxStatus
 from bot.core.scheduling import DesiredSchedule, DueSchedule, Occurrence, PushKind, Recurrence
 from bot.core.types import SubjectRef
-from storage.db import session_factory
+from storage.base import SqlRepository
 from storage.models import Base, UTCDateTime, utcnow
 
 
@@ -108,14 +108,9 @@ def _item(row: DeliveryRow) -> OutboxItem:
     )
 
 
-class SqlOutbox:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-        self.sessions = session_factory(engine)
-        self._postgres = engine.dialect.name == "postgresql"
-
+class SqlOutbox(SqlRepository):
     def _insert(self, table: Any) -> Any:
-        return pg_insert(table) if self._postgres else sqlite_insert(table)
+        return pg_insert(table) if self.postgres else sqlite_insert(table)
 
     # schedules ---------------------------------------------------------------------------------------
     async def replace_schedules(

@@ -27,12 +27,11 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.ports import Paper, TopicAdd
-from storage.db import session_factory
-from storage.models import Base, SettingRow, UserRow, UTCDateTime, utcnow
+from storage.base import SqlRepository
+from storage.models import Base, UserRow, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from bot.feeds.arxiv_parse import ArxivPaper
@@ -194,12 +193,8 @@ def to_record(row: PaperFetchRow) -> FetchRecord:
     )
 
 
-class SqlPaperStore:
+class SqlPaperStore(SqlRepository):
     """Implements bot.core.ports.PaperRepo, plus the write side the ingest uses."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-        self.sessions: async_sessionmaker[AsyncSession] = session_factory(engine)
 
     # papers ------------------------------------------------------------------------------------------
     async def known_ids(self, ids: Iterable[str]) -> set[str]:
@@ -303,20 +298,6 @@ class SqlPaperStore:
         async with self.sessions() as session:
             value = (await session.execute(query)).scalar_one_or_none()
         return UTCDateTime().process_result_value(value, None)
-
-    # settings (feed validators) ----------------------------------------------------------------------
-    async def get_setting(self, key: str) -> str | None:
-        async with self.sessions() as session:
-            row = await session.get(SettingRow, key)
-            return row.value if row else None
-
-    async def set_setting(self, key: str, value: str) -> None:
-        async with self.sessions.begin() as session:
-            row = await session.get(SettingRow, key)
-            if row is None:
-                session.add(SettingRow(key=key, value=value))
-            else:
-                row.value = value
 
     # topics ------------------------------------------------------------------------------------------
     async def list_topics(self, user_id: int) -> list[str]:

@@ -11,11 +11,10 @@ from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.core.types import Chat, ChatKind, Enrolment, Jump, Lang, PauseSpan, SubjectRef, User
-from storage.db import session_factory
-from storage.models import ChatRow, EnrolmentRow, JumpRow, PauseRow, SettingRow, UserRow
+from storage.base import SqlRepository
+from storage.models import ChatRow, EnrolmentRow, JumpRow, PauseRow, UserRow
 
 USER_FIELDS = {"display_name", "lang", "timezone", "reminder_time", "reading_day", "active", "nudge_opt_out"}
 CHAT_FIELDS = {"title", "lang", "timezone", "post_time", "nudge_time", "reading_day", "active", "kind"}
@@ -74,11 +73,7 @@ def _check_fields(fields: dict[str, Any], allowed: set[str]) -> None:
         raise ValueError(f"not updatable: {sorted(unknown)}")
 
 
-class SqlStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-        self.sessions: async_sessionmaker[AsyncSession] = session_factory(engine)
-
+class SqlStore(SqlRepository):
     # users -------------------------------------------------------------------------------------------
     async def get_or_create_user(
         self, platform: str, external_id: str, display_name: str, lang: Lang, timezone: str
@@ -277,17 +272,3 @@ class SqlStore:
                 JumpRow.__table__.delete().where(JumpRow.enrolment_id == enrolment_id, JumpRow.on_date == on)
             )
             session.add(JumpRow(enrolment_id=enrolment_id, on_date=on, day_index=day_index))
-
-    # settings ----------------------------------------------------------------------------------------
-    async def get_setting(self, key: str) -> str | None:
-        async with self.sessions() as session:
-            row = await session.get(SettingRow, key)
-            return row.value if row else None
-
-    async def set_setting(self, key: str, value: str) -> None:
-        async with self.sessions.begin() as session:
-            row = await session.get(SettingRow, key)
-            if row is None:
-                session.add(SettingRow(key=key, value=value))
-            else:
-                row.value = value

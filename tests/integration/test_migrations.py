@@ -10,12 +10,12 @@ from sqlalchemy.engine import Connection
 
 from storage.db import create_engine
 from storage.migrate import downgrade, upgrade
-from storage.models import Base
+from storage.schema import metadata
 
 
 def _diff(connection: Connection) -> list:
     context = MigrationContext.configure(connection, opts={"compare_type": True})
-    return compare_metadata(context, Base.metadata)
+    return compare_metadata(context, metadata)
 
 
 def _tables(connection: Connection) -> set[str]:
@@ -28,7 +28,7 @@ async def test_upgrade_head_matches_the_models(database_url: str) -> None:
         await upgrade(engine)
         async with engine.connect() as connection:
             assert await connection.run_sync(_diff) == []
-            assert await connection.run_sync(_tables) == set(Base.metadata.tables)
+            assert await connection.run_sync(_tables) == set(metadata.tables)
     finally:
         await engine.dispose()
 

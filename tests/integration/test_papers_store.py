@@ -17,8 +17,8 @@ from bot.feeds.arxiv import ArxivClient, parse_feed
 from bot.papers_ingest import backfill, ingest_feed, ingest_if_due
 from bot.runner import arxiv_fetch
 from bot.settings import Settings
-from storage.models import Base
 from storage.papers import TYPE_PRIORITY, SqlPaperStore
+from storage.schema import metadata
 from tests.fakes.arxiv import API_PATH, FakeArxiv, FakeTime, Scripted, api_entries, fixture
 from tests.support import at, sync_url
 
@@ -61,12 +61,12 @@ def repo(app: App) -> SqlPaperStore:
 
 
 def test_migrations_match_the_models(app: App, database_url: str) -> None:
-    """`alembic upgrade head` (run by App.open) and Base.metadata must describe the same schema."""
+    """`alembic upgrade head` (run by App.open) and metadata must describe the same schema."""
     engine = create_engine(sync_url(database_url))
     try:
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
-            assert compare_metadata(context, Base.metadata) == []
+            assert compare_metadata(context, metadata) == []
     finally:
         engine.dispose()
 

@@ -19,7 +19,7 @@ JSON = dict[str, Any]
 DISCORD_EPOCH_MS = 1_420_070_400_000
 DEFAULT_ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
 
-# Permission bits (https://discord.com/developers/docs/topics/permissions).
+# Permission bits (Discord developer docs, "Permissions").
 ADD_REACTIONS = 1 << 6
 VIEW_CHANNEL = 1 << 10
 SEND_MESSAGES = 1 << 11
@@ -43,7 +43,7 @@ DEFAULT_EVERYONE_PERMISSIONS = (
     | SEND_MESSAGES_IN_THREADS
 )
 
-# Interaction types / context types (https://discord.com/developers/docs/interactions/receiving-and-responding).
+# Interaction types / context types (Discord developer docs, "Receiving and Responding").
 PING, APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 1, 2, 3, 4, 5
 CONTEXT_GUILD, CONTEXT_BOT_DM, CONTEXT_PRIVATE_CHANNEL = 0, 1, 2
 CHANNEL_GUILD_TEXT, CHANNEL_DM = 0, 1

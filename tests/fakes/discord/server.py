@@ -36,7 +36,7 @@ LOADING_FLAG = 1 << 7
 T = TypeVar("T")
 CALL_KEY: web.RequestKey[RestCall]
 
-# Interaction callback types (https://discord.com/developers/docs/interactions/receiving-and-responding).
+# Interaction callback types (Discord developer docs, "Receiving and Responding").
 CB_PONG = 1
 CB_CHANNEL_MESSAGE = 4
 CB_DEFERRED_CHANNEL_MESSAGE = 5

@@ -1,0 +1,28 @@
+"""What every repository shares: an engine, a session factory, and the key-value `settings` table."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from storage.db import session_factory
+from storage.models import SettingRow
+
+
+class SqlRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sessions: async_sessionmaker[AsyncSession] = session_factory(engine)
+        self.postgres = engine.dialect.name == "postgresql"
+
+    async def get_setting(self, key: str) -> str | None:
+        async with self.sessions() as session:
+            row = await session.get(SettingRow, key)
+            return row.value if row else None
+
+    async def set_setting(self, key: str, value: str) -> None:
+        async with self.sessions.begin() as session:
+            row = await session.get(SettingRow, key)
+            if row is None:
+                session.add(SettingRow(key=key, value=value))
+            else:
+                row.value = value

@@ -1,0 +1,13 @@
+"""The whole schema: importing this registers every feature's tables on `Base.metadata`.
+
+Feature modules (outbox, papers, accountability) define their tables next to their repositories; Alembic
+and the schema tests need them all, so they import `metadata` from here rather than from storage.models.
+"""
+
+from __future__ import annotations
+
+from storage import accountability, outbox, papers
+from storage.models import Base
+
+FEATURES = (accountability, outbox, papers)
+metadata = Base.metadata

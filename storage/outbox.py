@@ -22,7 +22,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
-    func,
     or_,
     select,
     update,
@@ -149,12 +148,6 @@ class SqlOutbox(SqlRepository):
                 )
                 await session.execute(statement)
 
-    async def due_schedules(self, now: datetime, limit: int) -> list[DueSchedule]:
-        query = select(ScheduleRow).where(ScheduleRow.next_due_at <= now).order_by(ScheduleRow.next_due_at).limit(limit)
-        async with self.sessions() as session:
-            rows = (await session.execute(query)).scalars().all()
-        return [_due(row) for row in rows]
-
     async def claim_due(
         self, now: datetime, limit: int, plan: Callable[[list[DueSchedule]], DueBatch]
     ) -> tuple[int, int]:
@@ -175,13 +168,6 @@ class SqlOutbox(SqlRepository):
             batch = plan([_due(row) for row in rows])
             inserted = await self._write_due(await session.connection(), batch, now)
         return len(rows), inserted
-
-    async def record_due(self, batch: DueBatch, now: datetime) -> int:
-        """Write the outbox rows and move the schedules on, in one transaction. Returns rows inserted."""
-        if not batch.rows and not batch.advances:
-            return 0
-        async with self.sessions.begin() as session:
-            return await self._write_due(await session.connection(), batch, now)
 
     async def _write_due(self, connection: AsyncConnection, batch: DueBatch, now: datetime) -> int:
         inserted = 0
@@ -305,11 +291,6 @@ class SqlOutbox(SqlRepository):
                 .values(status="pending", claimed_by=None, claimed_until=None)
             )
             return max(result.rowcount or 0, 0)
-
-    async def counts(self) -> dict[str, int]:
-        async with self.sessions() as session:
-            rows = (await session.execute(select(DeliveryRow.status, func.count()).group_by(DeliveryRow.status))).all()
-        return {status: count for status, count in rows}
 
     async def items(self, subject: SubjectRef | None = None) -> list[OutboxItem]:
         query = select(DeliveryRow).order_by(DeliveryRow.id)

@@ -52,10 +52,6 @@ class OutboxRepo(Protocol):
         desired: Sequence[tuple[DesiredSchedule, Occurrence]],
     ) -> None: ...
 
-    async def due_schedules(self, now: datetime, limit: int) -> list[DueSchedule]: ...
-
-    async def record_due(self, batch: DueBatch, now: datetime) -> int: ...
-
     async def claim_due(
         self, now: datetime, limit: int, plan: Callable[[list[DueSchedule]], DueBatch]
     ) -> tuple[int, int]:

@@ -65,18 +65,40 @@ def to_terminal(rich: Rich, color: bool) -> str:
     return "".join(out)
 
 
+def _pieces(line: Rich, render: Callable[[Rich], str], limit: int) -> list[str]:
+    """Cut one overlong line between spans, or inside a span's text, never inside rendered markup:
+    each piece is rendered whole, so tags stay balanced and escapes intact."""
+    step = max(1, limit // 8)  # escaping can grow text several-fold (& -> &amp;) and tags add a little
+    small = [
+        Rich((Span(span.text[i : i + step], span.style, span.url),))
+        for span in line.spans
+        for i in range(0, len(span.text), step)
+    ]
+    out: list[str] = []
+    current = ""
+    for piece in small:
+        rendered = render(piece)
+        if current and len(current) + len(rendered) > limit:
+            out.append(current)
+            current = ""
+        current += rendered
+    if current:
+        out.append(current)
+    return out
+
+
 def chunk_lines(rich: Rich, render: Callable[[Rich], str], limit: int) -> list[str]:
     """Split a long message at line boundaries so each rendered part fits the platform's limit."""
     parts: list[str] = []
     current = ""
     for line in rich.lines():
         rendered = render(line)
-        while len(rendered) > limit:  # a single overlong line: cut it (rare: a huge abstract)
+        if len(rendered) > limit:  # a single overlong line (rare: a huge abstract)
             if current:
                 parts.append(current)
-                current = ""
-            parts.append(rendered[:limit])
-            rendered = rendered[limit:]
+            *whole, current = _pieces(line, render, limit)
+            parts += whole
+            continue
         candidate = f"{current}\n{rendered}" if current else rendered
         if len(candidate) > limit:
             parts.append(current)

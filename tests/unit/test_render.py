@@ -30,3 +30,15 @@ def test_bold_spans_survive_splitting() -> None:
     rich = join([bold("title " * 10) for _ in range(300)])
     for part in chunk_lines(rich, to_html, 4096):
         assert part.count("<b>") == part.count("</b>")
+
+
+def test_an_overlong_single_line_is_cut_between_whole_escaped_pieces() -> None:
+    rich = bold("T" * 3000) + plain(" & <x> " * 1500) + link("paper", "https://arxiv.org/abs/1")
+    parts = chunk_lines(rich, to_html, 4096)
+    assert len(parts) > 1 and all(len(part) <= 4096 for part in parts)
+    joined = "".join(parts)
+    assert joined.count("<b>") == joined.count("</b>")
+    assert "&amp;" in joined and "&am\n" not in joined
+    for part in parts:
+        assert part.count("<b>") == part.count("</b>")  # no tag is split across parts
+        assert not part.endswith(("&", "&a", "&am", "&amp", "&l", "&lt"))

@@ -52,12 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings():
+def _settings(quiet: bool = False):
+    """Settings plus logging; `quiet` (the console) keeps INFO lines out of the chat unless LOG_LEVEL asks."""
     from bot.logging_setup import configure_logging
     from bot.settings import Settings
 
     settings = Settings()
-    configure_logging(settings.log_level, settings.secrets())
+    level = "WARNING" if quiet and "LOG_LEVEL" not in os.environ else settings.log_level
+    configure_logging(level, settings.secrets())
     return settings
 
 
@@ -67,7 +69,7 @@ async def _console(args: argparse.Namespace) -> int:
     from bot.adapters.console import ConsoleAdapter
     from bot.app import App
 
-    settings = _settings()
+    settings = _settings(quiet=True)
     if settings.default_timezone == "UTC" and "DEFAULT_TIMEZONE" not in os.environ:
         settings.default_timezone = _local_timezone()
     app = App(settings)

@@ -98,3 +98,19 @@ def test_default_database_lives_in_the_user_data_dir(tmp_path: Path) -> None:
 def test_console_survives_garbage(tmp_path: Path, line: str) -> None:
     result = run_cli(["console", "--user", "ann", "--lang", "en"], f"{line}\n/help\n", tmp_path / "g.db")
     assert result.returncode == 0 and "/today" in result.stdout and "Traceback" not in result.stderr
+
+
+def test_the_console_keeps_log_lines_out_of_the_chat(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("LOG_LEVEL", "DATABASE_URL")}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'q.db'}", PYTHONIOENCODING="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "console", "--user", "q", "--lang", "en"],
+        input="/today\n",
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0 and "INFO" not in result.stderr and "Send /start" in result.stdout

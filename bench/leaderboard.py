@@ -140,7 +140,7 @@ async def main() -> None:
         print(f"loaded {args.users:,} users x {args.days} days in {time.perf_counter() - started:.1f}s")
         core = await app.open()
         assert app.engine is not None
-        repo: SqlAccountability = core.services.extras["accountability"]
+        repo: SqlAccountability = core.services.accountability
         member = Chatter(core, user_id="7", name="user7", chat=GROUP)
         private = Chatter(core, user_id="7", name="user7")
         assert "user7" in await private.text("/streak")

@@ -65,14 +65,12 @@ class App:
             clock=self.clock,
             registry=build_registry(),
             default_timezone=self.settings.default_timezone,
-            extras={
-                "papers": papers,
-                "reading_post": reading_post(papers, self.store, self.clock),
-                "outbox": SqlOutbox(self.engine),
-                "accountability": SqlAccountability(self.engine),  # issue 7: check-ins, streaks, rosters
-                "stats_renderer": render_stats,
-                "calendar_export": to_ics,
-            },
+            papers=papers,
+            reading_post=reading_post(papers, self.store, self.clock),
+            outbox=SqlOutbox(self.engine),
+            accountability=SqlAccountability(self.engine),
+            stats_renderer=render_stats,
+            calendar_export=to_ics,
         )
         self.core = Core(services)
         return self.core
@@ -81,7 +79,8 @@ class App:
         """Scheduled pushes through the given adapters; commands that change reminders reschedule."""
         assert self.core is not None and self.engine is not None, "App.open() first"
         services = self.core.services
-        outbox: SqlOutbox = services.extras["outbox"]
+        outbox = services.outbox
+        assert isinstance(outbox, SqlOutbox), "App.open() wires the SQL outbox"
         if is_sqlite(self.database_url):
             released = await outbox.release_claims()
             if released:
@@ -94,7 +93,7 @@ class App:
         delivery = DeliveryService(
             services,
             outbox,
-            PushRenderer(services, services.extras.get("reading_post")),
+            PushRenderer(services, services.reading_post),
             deliverers,
             worker_id=worker_id,
             pace=Pacer(limits),

@@ -1,6 +1,6 @@
 """The /export calendar: remaining plan days as all-day events in an iCalendar (.ics) file.
 
-Kept outside bot/core (injected as `extras["calendar_export"]`) so the core needs no icalendar import.
+Kept outside bot/core (injected as `Services.calendar_export`) so the core needs no icalendar import.
 UIDs are stable per learner and date, so importing a fresh export again updates events instead of
 duplicating them.
 """

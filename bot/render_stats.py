@@ -1,7 +1,7 @@
 """The /stats picture, drawn with Pillow: a GitHub-style heatmap of 20 weeks of check-ins and a phase bar.
 
 Rendering lives outside bot/core (which stays free of imaging libraries); the core calls it through
-`extras["stats_renderer"]` on a worker thread. Labels are ASCII (dates, numbers, P1..P4) because a server
+`Services.stats_renderer` on a worker thread. Labels are ASCII (dates, numbers, P1..P4) because a server
 can't be relied on to have CJK fonts; the translated explanation travels as the reply's caption.
 """
 

@@ -95,13 +95,13 @@ async def run(settings: Settings) -> int:
         if settings.health_port is not None:
             assert app.engine is not None and app.core is not None
             metrics = PrometheusMetrics()
-            app.core.services.extras["metrics"] = metrics
+            app.core.services.metrics = metrics
             # First up: /healthz answers 503 until the adapters are connected.
             ops = OpsServer(app.engine, adapters, metrics, host=settings.health_listen, port=settings.health_port)
             jobs.append(ops)
         if settings.arxiv_ingest:
             ingest = ArxivIngestJob(
-                settings.arxiv_feed_url, settings.arxiv_api_url, app.core.services.extras["papers"], app.clock
+                settings.arxiv_feed_url, settings.arxiv_api_url, app.core.services.papers, app.clock
             )
             jobs.append(ingest)
             job = ingest if metrics is None else counted_feed_job(ingest, metrics)
@@ -128,7 +128,8 @@ async def arxiv_fetch(settings: Settings, backfill_days: int | None) -> int:
         return 2
     app = App(settings)
     core = await app.open()
-    repo: SqlPaperStore = core.services.extras["papers"]
+    repo = core.services.papers
+    assert isinstance(repo, SqlPaperStore)
     failed = False
     try:
         async with ArxivClient(settings.arxiv_feed_url, settings.arxiv_api_url) as client:

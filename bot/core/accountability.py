@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from bot.core.clock import Clock, local_now
 from bot.core.markup import Rich, bold, join, plain
@@ -26,6 +26,9 @@ from bot.core.scheduling import DesiredSchedule, PushKind, Recurrence
 from bot.core.streaks import NOON, Standing, group_day_counts, group_streak, standing, task_count
 from bot.core.types import Chat, PauseSpan, SubjectRef, User
 from bot.i18n import Translator
+
+if TYPE_CHECKING:
+    from bot.core.context import Services
 
 ACCOUNTABILITY_KINDS: tuple[PushKind, ...] = ("nudge", "recap")
 RECAP_AT = time(20, 0)
@@ -47,8 +50,10 @@ def accountability_schedules(chat: Chat) -> tuple[tuple[PushKind, ...], list[Des
     return ACCOUNTABILITY_KINDS, desired
 
 
-def repo_of(extras: dict[str, Any]) -> AccountabilityRepo:
-    return extras["accountability"]
+def repo_of(services: Services) -> AccountabilityRepo:
+    """The check-in repository; every composition that offers these commands wires one."""
+    assert services.accountability is not None, "accountability repository not wired"
+    return services.accountability
 
 
 def learner_day(clock: Clock, user: User) -> tuple[date, bool]:
@@ -215,7 +220,7 @@ async def recap_text(store: Store, repo: AccountabilityRepo, clock: Clock, chat:
 # /stats and /export data: neutral, so the drawing and the .ics writer live outside the core --------------
 @dataclass(frozen=True, slots=True)
 class StatsData:
-    """What the stats picture shows; rendered by `extras["stats_renderer"]` (bot/render_stats.py)."""
+    """What the stats picture shows; rendered by `Services.stats_renderer` (bot/render_stats.py)."""
 
     first_day: date  # a Monday, 20 weeks before the current week's Monday
     today: date
@@ -227,7 +232,7 @@ class StatsData:
 
 @dataclass(frozen=True, slots=True)
 class ExportDay:
-    """One all-day calendar event; written by `extras["calendar_export"]` (bot/calendar_export.py)."""
+    """One all-day calendar event; written by `Services.calendar_export` (bot/calendar_export.py)."""
 
     on: date
     uid: str

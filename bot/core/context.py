@@ -8,7 +8,9 @@ from datetime import date
 from typing import Any
 
 from bot.core.clock import Clock, local_today
-from bot.core.ports import Store
+from bot.core.metrics import NO_METRICS, Metrics
+from bot.core.outbox import OutboxRepo
+from bot.core.ports import AccountabilityRepo, PaperRepo, Store
 from bot.core.registry import Registry
 from bot.core.types import Chat, Incoming, Lang, SubjectRef, User
 from bot.i18n import Translator, translator
@@ -24,7 +26,14 @@ class Services:
     registry: Registry
     default_timezone: str = "UTC"
     plan_loader: Callable[[Lang], Plan] = load_plan
-    extras: dict[str, Any] = field(default_factory=dict)
+    # Optional collaborators: a feature without one answers that it isn't set up instead of failing.
+    papers: PaperRepo | None = None
+    outbox: OutboxRepo | None = None
+    accountability: AccountabilityRepo | None = None
+    reading_post: Callable[..., Awaitable[Any]] | None = None  # bot.core.papers.reading_post
+    stats_renderer: Callable[..., bytes] | None = None  # bot/render_stats.py (Pillow stays out of the core)
+    calendar_export: Callable[..., bytes] | None = None  # bot/calendar_export.py (icalendar likewise)
+    metrics: Metrics = NO_METRICS
     reschedule: Callable[[SubjectRef], Awaitable[None]] | None = None
 
 

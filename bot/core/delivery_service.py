@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 from bot.core.context import Services
 from bot.core.delivery import Deliverer, DeliveryResult, Target, apply_outcome
-from bot.core.metrics import metrics_of
 from bot.core.outbox import DueBatch, DueRow, OutboxItem, OutboxRepo
 from bot.core.pushes import Push, PushRenderer
 from bot.core.scheduling import (
@@ -215,4 +214,4 @@ class DeliveryService:
         self._count(item, "retry")
 
     def _count(self, item: OutboxItem, status: str) -> None:
-        metrics_of(self.services.extras).delivery(item.platform, status)
+        self.services.metrics.delivery(item.platform, status)

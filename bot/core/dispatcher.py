@@ -13,7 +13,6 @@ from collections.abc import Sequence
 
 from bot.core.context import Context, Services
 from bot.core.markup import Rich, bold, plain
-from bot.core.metrics import metrics_of
 from bot.core.registry import ArgError, CommandSpec, Registry, parse_args
 from bot.core.types import Chat, Incoming, Lang, Reply, User, lang_from_locale
 from bot.i18n import translator
@@ -56,7 +55,7 @@ class Core:
         finally:
             label = self._metric_label(incoming)
             if label is not None:
-                metrics_of(self.services.extras).command(label, incoming.chat.platform, time.perf_counter() - started)
+                self.services.metrics.command(label, incoming.chat.platform, time.perf_counter() - started)
 
     def _metric_label(self, incoming: Incoming) -> str | None:
         """A bounded label set: known command names, "button", or "unknown"; plain chatter isn't counted."""

@@ -1,12 +1,12 @@
 """The metrics port: the core reports what happened, an outside implementation (bot/ops.py) counts it.
 
 Kept as a tiny protocol with a no-op default so `bot/core` stays free of any metrics library and tests
-need no set-up; the composition root puts a real one in `Services.extras["metrics"]`.
+need no set-up; the composition root puts a real one in `Services.metrics`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
 
 class Metrics(Protocol):
@@ -35,8 +35,3 @@ class NoMetrics:
 
 
 NO_METRICS = NoMetrics()
-
-
-def metrics_of(extras: dict[str, Any]) -> Metrics:
-    metrics = extras.get("metrics")
-    return metrics if metrics is not None else NO_METRICS

@@ -126,7 +126,7 @@ class PushRenderer:
     # group accountability (issue 7) ----------------------------------------------------------------------
     async def _accountability(self, item: OutboxItem, who: Recipient) -> Push | str:
         """A nudge or weekly recap for a group chat (see bot/core/accountability.py), or why it is skipped."""
-        repo = self.services.extras.get("accountability")
+        repo = self.services.accountability
         chat = await self.services.store.get_chat(item.subject.id) if item.subject.kind == "chat" else None
         if repo is None or chat is None:
             return "accountability is not set up for this recipient"

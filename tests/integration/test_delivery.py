@@ -84,7 +84,7 @@ async def test_paused_and_deactivated_recipients_get_nothing(ann: Chatter, core,
 
 
 def outbox_of(core) -> SqlOutbox:
-    return core.services.extras["outbox"]
+    return core.services.outbox
 
 
 async def test_downtime_policy_same_local_day_sent_earlier_days_skipped(

@@ -28,7 +28,7 @@ def clock() -> ManualClock:
 @pytest.fixture
 def repo(app: App) -> SqlPaperStore:
     assert app.core is not None
-    store: SqlPaperStore = app.core.services.extras["papers"]
+    store: SqlPaperStore = app.core.services.papers
     return store
 
 
@@ -142,12 +142,12 @@ async def test_groups_rank_for_the_cohort_week_and_topics_stay_personal(core: Co
 
 
 async def test_the_reading_post_hook_matches_papers(core: Core, ann: Chatter, stored: SqlPaperStore) -> None:
-    """bot.core.pushes calls extras["reading_post"] on the reading day: the same list as /papers."""
+    """bot.core.pushes calls Services.reading_post on the reading day: the same list as /papers."""
     await ann.say("/start 2026-07-20")
     await ann.say("/topics add machine translation")
     shown = await ann.text("/papers")
     user = await core.services.store.find_user("console", "1")  # type: ignore[attr-defined]
-    hook = core.services.extras["reading_post"]
+    hook = core.services.reading_post
     post = await hook(SubjectRef("user", user.id), "en", PlanDay("active", 32))
     assert post is not None and post.to_plain() == shown
 
@@ -155,5 +155,5 @@ async def test_the_reading_post_hook_matches_papers(core: Core, ann: Chatter, st
 async def test_the_reading_post_hook_steps_aside_without_papers(core: Core, ann: Chatter) -> None:
     await ann.say("/start 2026-07-20")
     user = await core.services.store.find_user("console", "1")  # type: ignore[attr-defined]
-    hook = core.services.extras["reading_post"]
+    hook = core.services.reading_post
     assert await hook(SubjectRef("user", user.id), "en", PlanDay("active", 32)) is None

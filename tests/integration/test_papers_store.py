@@ -56,7 +56,7 @@ async def client(fake: FakeArxiv) -> AsyncIterator[ArxivClient]:
 @pytest.fixture
 def repo(app: App) -> SqlPaperStore:
     assert app.core is not None
-    store: SqlPaperStore = app.core.services.extras["papers"]
+    store: SqlPaperStore = app.core.services.papers
     return store
 
 

@@ -65,7 +65,7 @@ async def test_arxiv_ingest_job_fetches_once_a_weekday(app: App, clock: ManualCl
     if not FEED.exists():
         pytest.skip("shared arXiv fixtures not available")
     fake.add_feed("/rss/cs.CL", FEED.read_bytes(), etag='"v1"')
-    repo = app.core.services.extras["papers"]  # type: ignore[union-attr]
+    repo = app.core.services.papers  # type: ignore[union-attr]
     job = ArxivIngestJob(fake.url("/rss/cs.CL"), fake.url(API_PATH), repo, clock)
     try:
         record = await job()

@@ -46,7 +46,7 @@ async def test_concurrent_ticks_record_each_push_once(app: App, second_app: App,
     clock.set(at("2026-11-30 08:00"))
     written = await asyncio.gather(first.tick(), second.tick(), first.tick())
     assert sum(written) == LEARNERS
-    outbox: SqlOutbox = app.core.services.extras["outbox"]
+    outbox: SqlOutbox = app.core.services.outbox
     items = await outbox.items()
     assert Counter((i.subject, i.kind, i.local_date) for i in items).most_common(1)[0][1] == 1
     async with outbox.sessions() as session:
@@ -62,9 +62,9 @@ async def test_concurrent_claims_are_disjoint_and_a_dead_lease_comes_back(
     await enrol_learners(app.core)
     clock.set(at("2026-11-30 08:00"))
     await first.tick()
-    a: SqlOutbox = app.core.services.extras["outbox"]
+    a: SqlOutbox = app.core.services.outbox
     assert second_app.core is not None
-    b: SqlOutbox = second_app.core.services.extras["outbox"]
+    b: SqlOutbox = second_app.core.services.outbox
     lease = timedelta(seconds=30)
     claims = await asyncio.gather(
         *(o.claim(clock.now(), w, ["console"], 4, lease) for o, w in [(a, "a"), (b, "b")] * 3)
@@ -81,7 +81,7 @@ async def test_concurrent_claims_are_disjoint_and_a_dead_lease_comes_back(
 async def test_healthz_and_metrics(app: App, clock: ManualClock) -> None:
     assert app.core is not None and app.engine is not None
     metrics = PrometheusMetrics()
-    app.core.services.extras["metrics"] = metrics
+    app.core.services.metrics = metrics
     platform = RecordingDeliverer("console", clock)
     platform.connected = True  # type: ignore[attr-defined]
     delivery = await app.enable_delivery({"console": platform})

@@ -75,7 +75,7 @@ async def _pauses(ctx: Context) -> tuple[PauseSpan, ...]:
 
 
 def _repo(ctx: Context) -> AccountabilityRepo:
-    return repo_of(ctx.services.extras)
+    return repo_of(ctx.services)
 
 
 def _streak_sentence(_: Translator, now: Standing) -> str:
@@ -345,7 +345,7 @@ def register(registry: Registry) -> None:
     @registry.command("stats", en="A picture of your check-ins and plan progress", zh="打卡热力图和计划进度图")
     async def stats(ctx: Context) -> Reply:
         _ = ctx._
-        renderer: StatsRenderer | None = ctx.services.extras.get("stats_renderer")
+        renderer: StatsRenderer | None = ctx.services.stats_renderer
         if renderer is None:
             return Reply(plain(_("Pictures are not available on this server.")))
         today, _grace = learner_day(ctx.services.clock, ctx.user)
@@ -376,7 +376,7 @@ def register(registry: Registry) -> None:
     )
     async def export(ctx: Context) -> Reply:
         _ = ctx._
-        exporter: CalendarExporter | None = ctx.services.extras.get("calendar_export")
+        exporter: CalendarExporter | None = ctx.services.calendar_export
         if exporter is None:
             return Reply(plain(_("Calendar export is not available on this server.")))
         _enrolment, day = await current(ctx)

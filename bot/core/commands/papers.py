@@ -15,7 +15,7 @@ TOPIC_ACTIONS = ("add", "remove", "list")
 
 def paper_repo(ctx: Context) -> PaperRepo:
     """Wired in bot/app.py; a missing repo is a wiring bug, answered by the dispatcher's apology."""
-    repo: PaperRepo = ctx.services.extras["papers"]
+    repo: PaperRepo = ctx.services.papers
     return repo
 
 

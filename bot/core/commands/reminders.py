@@ -34,7 +34,7 @@ async def next_push_lines(ctx: Context) -> list[Rich]:
     else:
         remind = ctx.user.reminder_time
         lines.append(plain(_("Daily reminder: {time}", time=_hhmm(remind)) if remind else _("Daily reminder: off")))
-    outbox = ctx.services.extras.get("outbox")
+    outbox = ctx.services.outbox
     if outbox is not None:
         found = await outbox.next_due(ctx.subject)
         if found is not None:

@@ -93,7 +93,7 @@ class App:
         delivery = DeliveryService(
             services,
             outbox,
-            PushRenderer(services, services.reading_post),
+            PushRenderer(services),
             deliverers,
             worker_id=worker_id,
             pace=Pacer(limits),

@@ -6,8 +6,9 @@ recipient who paused, finished or blocked us in the meantime gets nothing (the r
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from bot.core.accountability import nudge_text, recap_text
 from bot.core.clock import local_today
@@ -19,8 +20,6 @@ from bot.core.types import Button, Chat, Enrolment, Lang, Reply, SubjectRef, Use
 from bot.core.views import day_view
 from bot.i18n import Translator, translator
 from bot.plan.calendar import PlanDay, plan_day, weekly_slots
-
-ReadingPost = Callable[[SubjectRef, Lang, PlanDay], Awaitable[Rich | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +54,8 @@ def _recipient(subject: SubjectRef, users: Mapping[int, User], chats: Mapping[in
 
 
 class PushRenderer:
-    def __init__(self, services: Services, reading_post: ReadingPost | None = None) -> None:
+    def __init__(self, services: Services) -> None:
         self.services = services
-        self.reading_post = reading_post
 
     async def render_batch(self, items: Sequence[OutboxItem]) -> list[Push | str]:
         """Render a claimed batch with three queries in all, rather than several per push."""
@@ -80,7 +78,7 @@ class PushRenderer:
         today = local_today(self.services.clock, who.timezone)
         if item.local_date != today:
             return f"missed: the local day {item.local_date} was over before it could be sent"
-        if item.kind in ("nudge", "recap"):  # group accountability (issue 7): needs a roster, not a plan
+        if item.kind in ("nudge", "recap"):  # group accountability needs a roster, not a plan
             return await self._accountability(item, who)
         if enrolment is None:
             return "not enrolled"
@@ -97,11 +95,11 @@ class PushRenderer:
         if body is None:
             return "plan complete: nothing scheduled for today"
         buttons = (Button(_("Week {week} overview", week=day.week), f"week:{day.week}"),) if day.in_plan else ()
-        if item.kind in ("daily", "group_daily"):  # check-ins (issue 7): the button carries the local date
+        if item.kind in ("daily", "group_daily"):  # the Done button carries the local date it checks in
             buttons += (Button(_("Done ✓"), f"done:{today.isoformat()}"),)
         return Push(who.target, [Reply(body, buttons=buttons)])
 
-    def _daily(self, who: Recipient, day: PlanDay, today, _: Translator) -> Rich | None:
+    def _daily(self, who: Recipient, day: PlanDay, today: date, _: Translator) -> Rich | None:
         plan = self.services.plan_loader(who.lang)
         if day.status == "complete" and not (weekly_slots(today, who.reading_day) or day.plan_month_starts):
             return None  # after week 20 only the long-term weekly and monthly rhythm is pushed
@@ -115,15 +113,15 @@ class PushRenderer:
 
     async def _reading(self, subject: SubjectRef, who: Recipient, day: PlanDay, _: Translator) -> Rich:
         heading = bold(_("Weekly reading: fresh cs.CL / cs.LG papers for this week"))
-        if self.reading_post is not None:
-            papers = await self.reading_post(subject, who.lang, day)
+        if self.services.reading_post is not None:
+            papers = await self.services.reading_post(subject, who.lang, day)
             if papers:
                 return join([heading, plain(""), papers])
         plan = self.services.plan_loader(who.lang)
         task = next(task for task in plan.weekly_tasks if task.kind == "arxiv")
         return join([heading, plain(""), plain(task.text)])
 
-    # group accountability (issue 7) ----------------------------------------------------------------------
+    # group accountability ----------------------------------------------------------------------------
     async def _accountability(self, item: OutboxItem, who: Recipient) -> Push | str:
         """A nudge or weekly recap for a group chat (see bot/core/accountability.py), or why it is skipped."""
         repo = self.services.accountability

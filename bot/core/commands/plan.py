@@ -50,7 +50,7 @@ def today_reply(ctx: Context, day: PlanDay) -> Reply:
     buttons: tuple[Button, ...] = ()
     if day.in_plan:
         buttons = (Button(ctx._("Week {week} overview", week=day.week), f"week:{day.week}"),)
-    if day.status in ("active", "complete"):  # check-ins (issue 7): the button carries the local date shown
+    if day.status in ("active", "complete"):  # the Done button carries the local date shown
         buttons += (Button(ctx._("Done ✓"), f"done:{on.isoformat()}"),)
     return Reply(day_view(ctx.plan, day, on, reading_day(ctx), ctx._), buttons=buttons)
 

@@ -12,9 +12,16 @@ import pytest
 from tests.support import REPO
 
 
-def run_cli(args: list[str], stdin: str, database: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.endswith("_BOT_TOKEN")}
-    environment.update(DATABASE_URL=f"sqlite:///{database}", LOG_LEVEL="WARNING", PYTHONIOENCODING="utf-8", **env)
+def run_cli(
+    args: list[str], stdin: str, database: Path | None, *, unset: tuple[str, ...] = (), **env: str
+) -> subprocess.CompletedProcess[str]:
+    """`python -m bot ARGS` with no tokens; `database=None` keeps the default (the user data dir)."""
+    environment = {k: v for k, v in os.environ.items() if not k.endswith("_BOT_TOKEN") and k != "DATABASE_URL"}
+    environment.update(LOG_LEVEL="WARNING", PYTHONIOENCODING="utf-8", **env)
+    if database is not None:
+        environment["DATABASE_URL"] = f"sqlite:///{database}"
+    for name in unset:
+        environment.pop(name, None)
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         input=stdin,
@@ -78,18 +85,8 @@ def test_db_upgrade_command(tmp_path: Path) -> None:
 
 
 def test_default_database_lives_in_the_user_data_dir(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(HOME=str(tmp_path), XDG_DATA_HOME=str(tmp_path / "data"), LOG_LEVEL="WARNING")
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "console", "--user", "x", "--lang", "en"],
-        input="/start\n",
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    home = {"HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data")}
+    result = run_cli(["console", "--user", "x", "--lang", "en"], "/start\n", None, **home)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "data" / "studybuddy" / "studybuddy.db").exists()
 
@@ -101,16 +98,5 @@ def test_console_survives_garbage(tmp_path: Path, line: str) -> None:
 
 
 def test_the_console_keeps_log_lines_out_of_the_chat(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in ("LOG_LEVEL", "DATABASE_URL")}
-    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'q.db'}", PYTHONIOENCODING="utf-8")
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "console", "--user", "q", "--lang", "en"],
-        input="/today\n",
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    result = run_cli(["console", "--user", "q", "--lang", "en"], "/today\n", tmp_path / "q.db", unset=("LOG_LEVEL",))
     assert result.returncode == 0 and "INFO" not in result.stderr and "Send /start" in result.stdout

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -18,19 +19,25 @@ from sqlalchemy import (
     Integer,
     UniqueConstraint,
     and_,
+    bindparam,
+    cast,
     delete,
     func,
+    literal,
+    null,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeEngine
 
-from bot.core.ports import CheckinOutcome, Member, UndoOutcome
+from bot.core.ports import CheckinOutcome, Member, StreakWindow, UndoOutcome
 from bot.core.streaks import DayState, advance
 from bot.core.types import PauseSpan, User
 from storage.base import SqlRepository
-from storage.models import Base, CheckinRow, UserRow, UTCDateTime, utcnow
+from storage.models import USER_COLUMNS, Base, CheckinRow, EnrolmentRow, PauseRow, UserRow, UTCDateTime, utcnow
 
 DEFAULT_SHARE = 50
 
@@ -75,18 +82,6 @@ class GroupSettingRow(Base):
     share_percent: Mapped[int] = mapped_column(Integer, default=DEFAULT_SHARE)
 
 
-USER_COLUMNS = (
-    UserRow.id,
-    UserRow.platform,
-    UserRow.external_id,
-    UserRow.display_name,
-    UserRow.lang,
-    UserRow.timezone,
-    UserRow.reminder_time,
-    UserRow.reading_day,
-    UserRow.active,
-    UserRow.nudge_opt_out,
-)  # in the order of bot.core.types.User's fields
 STATE_COLUMNS = (
     StreakDayRow.local_date,
     StreakDayRow.run_days,
@@ -96,6 +91,96 @@ STATE_COLUMNS = (
     StreakDayRow.frozen_date,
     StreakDayRow.earned,
 )  # in the order of DayState's fields
+
+
+def null_of(kind: type[TypeEngine[Any]]) -> Any:
+    """A typed NULL: PostgreSQL wants every UNION column typed."""
+    return cast(null(), kind())
+
+
+# The hot reads (`/streak`, `/top`, nudges, recaps), built once: constructing and cache-keying a statement
+# per call costs more than running it. They run on a plain connection and return columns, not ORM objects.
+_BEFORE_WINDOW = (
+    select(func.max(StreakDayRow.local_date))
+    .where(StreakDayRow.user_id == bindparam("user_id"), StreakDayRow.local_date < bindparam("since", type_=Date()))
+    .scalar_subquery()
+)
+# `/streak` reads the window's states and the learner's pauses in one statement (one round trip, which costs
+# more than the rows): the pauses ride along as rows flagged `is_pause`, start in the date column and end in
+# the frozen-date column.
+_WINDOW_STATES = select(literal(False).label("is_pause"), *STATE_COLUMNS).where(
+    StreakDayRow.user_id == bindparam("user_id"),
+    StreakDayRow.local_date >= func.coalesce(_BEFORE_WINDOW, bindparam("since", type_=Date()), type_=Date()),
+)
+_PAUSES_AS_STATES = (
+    select(
+        literal(True),
+        PauseRow.start_date,
+        null_of(Integer),
+        null_of(Integer),
+        null_of(Integer),
+        null_of(Date),
+        PauseRow.end_date,
+        null_of(Boolean),
+    )
+    .join(EnrolmentRow, EnrolmentRow.id == PauseRow.enrolment_id)
+    .where(EnrolmentRow.user_id == bindparam("user_id"))
+)
+_STREAK_WINDOW = union_all(_WINDOW_STATES, _PAUSES_AS_STATES).order_by("is_pause", "local_date")
+_ACTIVE = and_(GroupMemberRow.chat_id == bindparam("chat_id"), GroupMemberRow.active.is_(True))
+# A member's latest state via a correlated max(local_date): both SQLite and PostgreSQL answer it from the
+# (user_id, local_date) unique index without reading the member's history.
+_LATEST_DAY = (
+    select(func.max(StreakDayRow.local_date))
+    .where(StreakDayRow.user_id == GroupMemberRow.user_id)
+    .correlate(GroupMemberRow)
+    .scalar_subquery()
+)
+_ROSTER = (
+    select(GroupMemberRow.joined_on, *USER_COLUMNS, *STATE_COLUMNS)
+    .join(UserRow, UserRow.id == GroupMemberRow.user_id)
+    .outerjoin(
+        StreakDayRow,
+        and_(StreakDayRow.user_id == GroupMemberRow.user_id, StreakDayRow.local_date == _LATEST_DAY),
+    )
+    .where(_ACTIVE)
+    .order_by(GroupMemberRow.id)
+)
+_ROSTER_PAUSES = (
+    select(EnrolmentRow.user_id, PauseRow.start_date, PauseRow.end_date)
+    .join(PauseRow, PauseRow.enrolment_id == EnrolmentRow.id)
+    .join(GroupMemberRow, GroupMemberRow.user_id == EnrolmentRow.user_id)
+    .where(_ACTIVE)
+    .order_by(EnrolmentRow.user_id, PauseRow.start_date)
+)
+_SINCE = bindparam("since", type_=Date())
+_UNTIL = bindparam("until", type_=Date())
+_CHECKINS = select(CheckinRow.user_id, CheckinRow.local_date, CheckinRow.tasks).where(
+    CheckinRow.user_id.in_(bindparam("user_ids", expanding=True)),
+    CheckinRow.local_date >= _SINCE,
+    CheckinRow.local_date <= _UNTIL,
+)
+_MASK_COUNTS = (
+    select(CheckinRow.user_id, CheckinRow.tasks, func.count())
+    .where(
+        CheckinRow.user_id.in_(bindparam("user_ids", expanding=True)),
+        CheckinRow.local_date >= _SINCE,
+        CheckinRow.local_date <= _UNTIL,
+    )
+    .group_by(CheckinRow.user_id, CheckinRow.tasks)
+)
+_GROUP_CHECKED = (
+    select(CheckinRow.local_date, func.count())
+    .join(GroupMemberRow, GroupMemberRow.user_id == CheckinRow.user_id)
+    .where(
+        _ACTIVE,
+        CheckinRow.local_date >= GroupMemberRow.joined_on,
+        CheckinRow.local_date >= _SINCE,
+        CheckinRow.local_date <= _UNTIL,
+    )
+    .group_by(CheckinRow.local_date)
+)
+_SHARE = select(GroupSettingRow.share_percent).where(GroupSettingRow.chat_id == bindparam("chat_id"))
 
 
 def to_state(row: StreakDayRow) -> DayState:
@@ -208,50 +293,37 @@ class SqlAccountability(SqlRepository):
         ).scalar_one_or_none()
         return to_state(row) if row is not None else None
 
-    async def streak_window(self, user_id: int, since: date) -> tuple[DayState | None, list[DayState]]:
-        """The latest state before `since` and the states from `since` on, in one indexed query."""
-        before = (
-            select(func.max(StreakDayRow.local_date))
-            .where(StreakDayRow.user_id == user_id, StreakDayRow.local_date < since)
-            .scalar_subquery()
-        )
-        query = (
-            select(StreakDayRow)
-            .where(StreakDayRow.user_id == user_id, StreakDayRow.local_date >= func.coalesce(before, since))
-            .order_by(StreakDayRow.local_date)
-        )
-        async with self.sessions() as session:
-            states = [to_state(row) for row in (await session.execute(query)).scalars()]
+    async def streak_window(self, user_id: int, since: date) -> StreakWindow:
+        """Pauses and the bounded run states: one prepared statement of two indexed reads."""
+        params = {"user_id": user_id, "since": since}
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(_STREAK_WINDOW, params)).all()
+        states = [DayState(*row[1:]) for row in rows if not row.is_pause]
+        pauses = tuple(PauseSpan(row.local_date, row.frozen_date) for row in rows if row.is_pause)
         if states and states[0].on < since:
-            return states[0], states[1:]
-        return None, states
+            return StreakWindow(pauses, states[0], states[1:])
+        return StreakWindow(pauses, None, states)
 
     async def checkins(self, user_ids: Collection[int], since: date, until: date) -> list[tuple[int, date, int]]:
         """(user id, local date, task mask) for the given users and dates (inclusive)."""
         if not user_ids:
             return []
-        query = select(CheckinRow.user_id, CheckinRow.local_date, CheckinRow.tasks).where(
-            CheckinRow.user_id.in_(list(user_ids)), CheckinRow.local_date >= since, CheckinRow.local_date <= until
-        )
-        async with self.sessions() as session:
-            return [(u, d, t) for u, d, t in (await session.execute(query)).all()]
+        params = {"user_ids": list(user_ids), "since": since, "until": until}
+        async with self.engine.connect() as connection:
+            return [(u, d, t) for u, d, t in await connection.execute(_CHECKINS, params)]
+
+    async def mask_counts(self, user_ids: Collection[int], since: date, until: date) -> list[tuple[int, int, int]]:
+        if not user_ids:
+            return []
+        params = {"user_ids": list(user_ids), "since": since, "until": until}
+        async with self.engine.connect() as connection:
+            return [(u, mask, n) for u, mask, n in await connection.execute(_MASK_COUNTS, params)]
 
     async def group_checked_per_day(self, chat_id: int, since: date, until: date) -> dict[date, int]:
         """Per date, how many active members checked in for it on or after joining (one aggregate query)."""
-        query = (
-            select(CheckinRow.local_date, func.count())
-            .join(GroupMemberRow, GroupMemberRow.user_id == CheckinRow.user_id)
-            .where(
-                GroupMemberRow.chat_id == chat_id,
-                GroupMemberRow.active.is_(True),
-                CheckinRow.local_date >= GroupMemberRow.joined_on,
-                CheckinRow.local_date >= since,
-                CheckinRow.local_date <= until,
-            )
-            .group_by(CheckinRow.local_date)
-        )
-        async with self.sessions() as session:
-            return {day: count for day, count in (await session.execute(query)).all()}
+        params = {"chat_id": chat_id, "since": since, "until": until}
+        async with self.engine.connect() as connection:
+            return {day: count for day, count in await connection.execute(_GROUP_CHECKED, params)}
 
     # groups ------------------------------------------------------------------------------------------
     async def join(self, chat_id: int, user_id: int, now: datetime, on: date) -> bool:
@@ -284,43 +356,27 @@ class SqlAccountability(SqlRepository):
             return (result.rowcount or 0) > 0
 
     async def roster(self, chat_id: int) -> list[Member]:
-        """Active members with their latest streak state, in one query.
-
-        The latest state is found per member with a correlated `max(local_date)`, which both SQLite and
-        PostgreSQL answer from the (user_id, local_date) unique index without reading the member's history.
-        """
-        latest_day = (
-            select(func.max(StreakDayRow.local_date))
-            .where(StreakDayRow.user_id == GroupMemberRow.user_id)
-            .correlate(GroupMemberRow)
-            .scalar_subquery()
-        )
-        query = (
-            select(GroupMemberRow.joined_on, *USER_COLUMNS, *STATE_COLUMNS)
-            .join(UserRow, UserRow.id == GroupMemberRow.user_id)
-            .outerjoin(
-                StreakDayRow,
-                and_(StreakDayRow.user_id == GroupMemberRow.user_id, StreakDayRow.local_date == latest_day),
-            )
-            .where(GroupMemberRow.chat_id == chat_id, GroupMemberRow.active.is_(True))
-            .order_by(GroupMemberRow.id)
-        )
-        async with self.sessions() as session:
-            rows = (await session.execute(query)).all()  # plain columns: no ORM objects per member
+        """Active members with their latest streak state and their own plan pauses: two indexed queries."""
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(_ROSTER, {"chat_id": chat_id})).all()
+            pauses: dict[int, list[PauseSpan]] = {}
+            for user_id, start, end in await connection.execute(_ROSTER_PAUSES, {"chat_id": chat_id}):
+                pauses.setdefault(user_id, []).append(PauseSpan(start, end))
         users = len(USER_COLUMNS)
         return [
             Member(
                 User(*row[1 : users + 1]),
                 row[0],
                 DayState(*row[users + 1 :]) if row[users + 1] is not None else None,
+                tuple(pauses.get(row[1], ())),
             )
             for row in rows
         ]
 
     async def share(self, chat_id: int) -> int:
-        async with self.sessions() as session:
-            row = await session.get(GroupSettingRow, chat_id)
-            return row.share_percent if row is not None else DEFAULT_SHARE
+        async with self.engine.connect() as connection:
+            found = (await connection.execute(_SHARE, {"chat_id": chat_id})).scalar()
+        return found if found is not None else DEFAULT_SHARE
 
     async def set_share(self, chat_id: int, percent: int) -> None:
         async with self.sessions.begin() as session:

@@ -157,3 +157,32 @@ class SettingRow(Base):
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     value: Mapped[str] = mapped_column(Text())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+# Plain column tuples in the order of the core dataclasses' fields: hot reads (every update resolves its
+# user) select these and build `User(*row)` / `Chat(*row)` without loading ORM objects.
+USER_COLUMNS = (
+    UserRow.id,
+    UserRow.platform,
+    UserRow.external_id,
+    UserRow.display_name,
+    UserRow.lang,
+    UserRow.timezone,
+    UserRow.reminder_time,
+    UserRow.reading_day,
+    UserRow.active,
+    UserRow.nudge_opt_out,
+)
+CHAT_COLUMNS = (
+    ChatRow.id,
+    ChatRow.platform,
+    ChatRow.external_id,
+    ChatRow.kind,
+    ChatRow.title,
+    ChatRow.lang,
+    ChatRow.timezone,
+    ChatRow.post_time,
+    ChatRow.nudge_time,
+    ChatRow.reading_day,
+    ChatRow.active,
+)

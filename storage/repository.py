@@ -9,12 +9,12 @@ from collections.abc import Collection
 from datetime import date
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.types import Chat, ChatKind, Enrolment, Jump, Lang, PauseSpan, SubjectRef, User
 from storage.base import SqlRepository
-from storage.models import ChatRow, EnrolmentRow, JumpRow, PauseRow, UserRow
+from storage.models import CHAT_COLUMNS, USER_COLUMNS, ChatRow, EnrolmentRow, JumpRow, PauseRow, UserRow
 
 USER_FIELDS = {"display_name", "lang", "timezone", "reminder_time", "reading_day", "active", "nudge_opt_out"}
 CHAT_FIELDS = {"title", "lang", "timezone", "post_time", "nudge_time", "reading_day", "active", "kind"}
@@ -63,6 +63,15 @@ def to_enrolment(row: EnrolmentRow) -> Enrolment:
     )
 
 
+# Every update resolves its user (and group chat) first: these lookups are built once, not per call.
+_USER_BY_ID = select(*USER_COLUMNS).where(
+    UserRow.platform == bindparam("platform"), UserRow.external_id == bindparam("external_id")
+)
+_CHAT_BY_ID = select(*CHAT_COLUMNS).where(
+    ChatRow.platform == bindparam("platform"), ChatRow.external_id == bindparam("external_id")
+)
+
+
 def _subject_filter(subject: SubjectRef) -> Any:
     return EnrolmentRow.user_id == subject.id if subject.kind == "user" else EnrolmentRow.chat_id == subject.id
 
@@ -78,13 +87,14 @@ class SqlStore(SqlRepository):
     async def get_or_create_user(
         self, platform: str, external_id: str, display_name: str, lang: Lang, timezone: str
     ) -> tuple[User, bool]:
+        async with self.engine.connect() as connection:  # the common case: a read, no transaction
+            found = (await connection.execute(_USER_BY_ID, {"platform": platform, "external_id": external_id})).first()
+        if found is not None:
+            user = User(*found)
+            if user.display_name == display_name:
+                return user, False
+            return await self.update_user(user.id, display_name=display_name), False
         query = select(UserRow).where(UserRow.platform == platform, UserRow.external_id == external_id)
-        async with self.sessions.begin() as session:
-            row = (await session.execute(query)).scalar_one_or_none()
-            if row is not None:
-                if row.display_name != display_name:
-                    row.display_name = display_name
-                return to_user(row), False
         try:
             async with self.sessions.begin() as session:
                 row = UserRow(
@@ -135,13 +145,14 @@ class SqlStore(SqlRepository):
     async def get_or_create_chat(
         self, platform: str, external_id: str, kind: ChatKind, title: str | None, lang: Lang, timezone: str
     ) -> Chat:
+        async with self.engine.connect() as connection:  # the common case: a read, no transaction
+            found = (await connection.execute(_CHAT_BY_ID, {"platform": platform, "external_id": external_id})).first()
+        if found is not None:
+            chat = Chat(*found)
+            if not title or chat.title == title:
+                return chat
+            return await self.update_chat(chat.id, title=title)
         query = select(ChatRow).where(ChatRow.platform == platform, ChatRow.external_id == external_id)
-        async with self.sessions.begin() as session:
-            row = (await session.execute(query)).scalar_one_or_none()
-            if row is not None:
-                if title and row.title != title:
-                    row.title = title
-                return to_chat(row)
         try:
             async with self.sessions.begin() as session:
                 row = ChatRow(

@@ -14,6 +14,7 @@ Group rules (what `/top` and the recap explain):
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -21,10 +22,10 @@ from typing import TYPE_CHECKING
 
 from bot.core.clock import Clock, local_now
 from bot.core.markup import Rich, bold, join, plain
-from bot.core.ports import AccountabilityRepo, Member, Store
+from bot.core.ports import AccountabilityRepo, Member
 from bot.core.scheduling import DesiredSchedule, PushKind, Recurrence
 from bot.core.streaks import NOON, Standing, group_day_counts, group_streak, standing, task_count
-from bot.core.types import Chat, PauseSpan, SubjectRef, User
+from bot.core.types import Chat, SubjectRef, User
 from bot.i18n import Translator
 
 if TYPE_CHECKING:
@@ -62,15 +63,9 @@ def learner_day(clock: Clock, user: User) -> tuple[date, bool]:
     return now.date(), now.hour < NOON
 
 
-async def own_pauses(store: Store, user_ids: Sequence[int]) -> dict[int, tuple[PauseSpan, ...]]:
-    """Streak pauses are the learner's own plan pauses (a group's pause doesn't pause members)."""
-    found = await store.get_enrolments({SubjectRef("user", uid) for uid in user_ids})
-    return {s.id: e.pauses for s, e in found.items()}
-
-
-def member_standing(clock: Clock, member: Member, pauses: dict[int, tuple[PauseSpan, ...]]) -> Standing:
+def member_standing(clock: Clock, member: Member) -> Standing:
     today, grace = learner_day(clock, member.user)
-    return standing(member.latest, today, pauses.get(member.user.id, ()), grace)
+    return standing(member.latest, today, member.pauses, grace)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,41 +85,35 @@ class Board:
     checked: dict[date, int]
 
 
-async def build_board(
-    store: Store, repo: AccountabilityRepo, clock: Clock, chat: Chat, since: date | None = None
-) -> Board:
+async def build_board(repo: AccountabilityRepo, clock: Clock, chat: Chat, since: date | None = None) -> Board:
     """Everything `/top` and the recap show, in a handful of bounded queries (none per member)."""
     today = local_now(clock, chat.timezone).date()
     start = since or today - timedelta(days=today.weekday())
     members = await repo.roster(chat.id)
     ids = [m.user.id for m in members]
-    pauses = await own_pauses(store, ids)
     share = await repo.share(chat.id)
     joined = {m.user.id: m.joined_on for m in members}
     ordered_joins = sorted(joined.values())
 
     def eligible(day: date) -> int:
-        return sum(1 for on in ordered_joins if on <= day)
+        return bisect_right(ordered_joins, day)  # members who had joined by `day`
 
-    # One read of the roster's recent check-ins gives the week's tasks and the short group streak; only a
-    # group streak that reaches back past it needs the longer per-day aggregate.
-    recent = min(start, today - timedelta(days=GROUP_STREAK_WINDOWS[0]))
+    # The week's tasks and the per-day group counts come back aggregated by the database (a few rows, not
+    # one per member-day); only a group streak that reaches the short window reads the longer one.
     tasks: dict[int, int] = dict.fromkeys(ids, 0)
-    checked: dict[date, int] = {}
-    for uid, day, mask in await repo.checkins(ids, recent, today):
-        if day >= start:
-            tasks[uid] += task_count(mask)
-        if day >= joined[uid]:
-            checked[day] = checked.get(day, 0) + 1
-    window = (today - recent).days
-    streak = group_streak(share, checked, eligible, today, window)
+    for uid, mask, days in await repo.mask_counts(ids, start, today):
+        tasks[uid] += task_count(mask) * days
+    recent = min(start, today - timedelta(days=GROUP_STREAK_WINDOWS[0]))
+    checked = await repo.group_checked_per_day(chat.id, recent, today)
+    streak = group_streak(share, checked, eligible, today, (today - recent).days)
     for window in GROUP_STREAK_WINDOWS[1:]:
         if streak < (today - recent).days - 1:
             break
-        checked = await repo.group_checked_per_day(chat.id, today - timedelta(days=window), today)
-        recent = today - timedelta(days=window)
+        older = today - timedelta(days=window)
+        checked |= await repo.group_checked_per_day(chat.id, older, recent - timedelta(days=1))
+        recent = older
         streak = group_streak(share, checked, eligible, today, window)
-    rows = [BoardRow(m, member_standing(clock, m, pauses), tasks[m.user.id]) for m in members]
+    rows = [BoardRow(m, member_standing(clock, m), tasks[m.user.id]) for m in members]
     rows.sort(key=lambda r: (-r.streak.current, -r.tasks, r.member.user.display_name.lower()))
     days = [start + timedelta(days=i) for i in range((today - start).days + 1)]
     counted = [d for d in days if group_day_counts(share, checked, eligible, d)]
@@ -189,11 +178,11 @@ async def nudge_text(repo: AccountabilityRepo, clock: Clock, chat: Chat, _: Tran
     )
 
 
-async def recap_text(store: Store, repo: AccountabilityRepo, clock: Clock, chat: Chat, _: Translator) -> Rich | str:
+async def recap_text(repo: AccountabilityRepo, clock: Clock, chat: Chat, _: Translator) -> Rich | str:
     """The weekly recap of the 7 group-local days ending today, or the reason to skip it."""
     today = local_now(clock, chat.timezone).date()
     week_start = today - timedelta(days=WEEK - 1)
-    board = await build_board(store, repo, clock, chat, since=week_start)
+    board = await build_board(repo, clock, chat, since=week_start)
     if not board.rows:
         return "nobody on the roster"
     kept = [r for r in board.rows if r.streak.alive and r.streak.run_start and r.streak.run_start <= week_start]

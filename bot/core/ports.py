@@ -124,6 +124,15 @@ class CheckinOutcome:
 
 
 @dataclass(frozen=True, slots=True)
+class StreakWindow:
+    """What `/streak` shows, read together: the learner's own plan pauses and the bounded run states."""
+
+    pauses: tuple[PauseSpan, ...]
+    base: DayState | None  # the latest state before the window, if any
+    states: list[DayState]  # every state inside the window, oldest first
+
+
+@dataclass(frozen=True, slots=True)
 class UndoOutcome:
     tasks: int  # the mask that was taken back
     removed: DayState | None  # the state the day had (e.g. `earned` tells a freeze was taken back)
@@ -132,11 +141,12 @@ class UndoOutcome:
 
 @dataclass(frozen=True, slots=True)
 class Member:
-    """An active roster member with the state of their latest counted day."""
+    """An active roster member with the state of their latest counted day and their own plan pauses."""
 
     user: User
     joined_on: date  # the group's local date of joining: the member counts for group days from then
     latest: DayState | None
+    pauses: tuple[PauseSpan, ...] = ()  # streak pauses are the member's own (a group's pause isn't theirs)
 
 
 class AccountabilityRepo(Protocol):
@@ -148,11 +158,17 @@ class AccountabilityRepo(Protocol):
 
     async def undo(self, user_id: int, on: date, pauses: Sequence[PauseSpan]) -> UndoOutcome | None: ...
 
-    async def streak_window(self, user_id: int, since: date) -> tuple[DayState | None, list[DayState]]:
-        """The latest state before `since` and every state from `since` on (a bounded read)."""
+    async def streak_window(self, user_id: int, since: date) -> StreakWindow:
+        """The learner's pauses, the latest state before `since` and every state from `since` on, in one
+        connection: `/streak` is read often and each extra round trip costs more than the rows."""
         ...
 
     async def checkins(self, user_ids: Collection[int], since: date, until: date) -> list[tuple[int, date, int]]: ...
+
+    async def mask_counts(self, user_ids: Collection[int], since: date, until: date) -> list[tuple[int, int, int]]:
+        """(user id, task mask, number of days with that mask) in the dates (inclusive): the week's tasks of a
+        whole roster as a few aggregate rows instead of one row per member-day."""
+        ...
 
     async def group_checked_per_day(self, chat_id: int, since: date, until: date) -> dict[date, int]:
         """Per date, how many active members checked in for it on or after the day they joined."""

@@ -132,5 +132,5 @@ class PushRenderer:
         if item.kind == "nudge":
             body = await nudge_text(repo, self.services.clock, chat, _)
         else:
-            body = await recap_text(self.services.store, repo, self.services.clock, chat, _)
+            body = await recap_text(repo, self.services.clock, chat, _)
         return body if isinstance(body, str) else Push(who.target, [Reply(body)])

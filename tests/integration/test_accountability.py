@@ -215,6 +215,34 @@ async def test_group_share_decides_the_group_day(core: Core, clock: ManualClock)
     assert "Group streak: 0 days (a day counts when 60% of members check in)" in await admin.text("/top")
 
 
+async def test_a_group_streak_longer_than_the_short_window_is_read_in_full(core: Core, clock: ManualClock) -> None:
+    ann, bob = in_group(core, "1", "Ann", GROUP_A), in_group(core, "2", "Bob", GROUP_A)
+    for day in range(20):
+        await ann.say("/done")
+        if day % 2 == 0:  # Bob every other day: 1 of 2 members is still 50%
+            await bob.say("/done 2")
+        clock.advance(timedelta(days=1))
+    top = await ann.text("/top")  # today is open, so the run ends yesterday
+    # today is Saturday 19 Dec: the week so far is 14..18 Dec, Bob's task 2 on the 15th and 17th
+    assert "1. Ann — streak 20 days, 15 tasks this week" in top and "2. Bob — streak 1 day, 2 tasks this week" in top
+    assert "Group streak: 20 days" in top
+
+
+async def test_top_keeps_a_paused_members_streak_and_only_theirs(core: Core, clock: ManualClock) -> None:
+    ann, bob = in_group(core, "1", "Ann", GROUP_A), in_group(core, "2", "Bob", GROUP_A)
+    ann_private = Chatter(core, user_id="1", name="Ann")
+    await ann_private.say("/start")
+    for _ in range(3):
+        await ann.say("/done")
+        await bob.say("/done")
+        clock.advance(timedelta(days=1))
+    await ann_private.say("/pause")  # Ann's own plan pause covers her days; Bob has none
+    clock.advance(timedelta(days=4))
+    top = await ann.text("/top")
+    assert "Ann — streak 3 days" in top and "Bob — streak 0 days" in top
+    assert top.index("Ann") < top.index("Bob")
+
+
 # nudges and recaps -----------------------------------------------------------------------------------------
 @pytest.fixture
 def platform(clock: ManualClock) -> RecordingDeliverer:

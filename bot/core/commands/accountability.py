@@ -232,8 +232,8 @@ def register(registry: Registry) -> None:
     async def streak(ctx: Context) -> Reply:
         _ = ctx._
         today, grace = learner_day(ctx.services.clock, ctx.user)
-        pauses = await _pauses(ctx)
-        base, rows = await _repo(ctx).streak_window(ctx.user.id, today - timedelta(days=WHY_DAYS - 1))
+        window = await _repo(ctx).streak_window(ctx.user.id, today - timedelta(days=WHY_DAYS - 1))
+        pauses, base, rows = window.pauses, window.base, window.states
         now = standing(rows[-1] if rows else base, today, pauses, grace)
         lines: list[Rich] = [
             bold(_("Streak of {name}", name=ctx.user.display_name)),
@@ -281,7 +281,7 @@ def register(registry: Registry) -> None:
     async def top(ctx: Context) -> Reply:
         _ = ctx._
         assert ctx.chat is not None
-        board = await build_board(ctx.store, _repo(ctx), ctx.services.clock, ctx.chat)
+        board = await build_board(_repo(ctx), ctx.services.clock, ctx.chat)
         if not board.rows:
             return Reply(plain(_("Nobody is on this group's roster yet. Send /join, or check in here with /done.")))
         return Reply(leaderboard(_, ctx.chat, board))

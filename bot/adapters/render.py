@@ -65,7 +65,12 @@ def to_terminal(rich: Rich, color: bool) -> str:
     return "".join(out)
 
 
-def _pieces(line: Rich, render: Callable[[Rich], str], limit: int) -> list[str]:
+def utf16_len(text: str) -> int:
+    """Telegram measures its limits in UTF-16 code units: an emoji outside the BMP counts twice."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _pieces(line: Rich, render: Callable[[Rich], str], limit: int, measure: Callable[[str], int]) -> list[str]:
     """Cut one overlong line between spans, or inside a span's text, never inside rendered markup:
     each piece is rendered whole, so tags stay balanced and escapes intact."""
     step = max(1, limit // 8)  # escaping can grow text several-fold (& -> &amp;) and tags add a little
@@ -78,7 +83,7 @@ def _pieces(line: Rich, render: Callable[[Rich], str], limit: int) -> list[str]:
     current = ""
     for piece in small:
         rendered = render(piece)
-        if current and len(current) + len(rendered) > limit:
+        if current and measure(current) + measure(rendered) > limit:
             out.append(current)
             current = ""
         current += rendered
@@ -87,20 +92,23 @@ def _pieces(line: Rich, render: Callable[[Rich], str], limit: int) -> list[str]:
     return out
 
 
-def chunk_lines(rich: Rich, render: Callable[[Rich], str], limit: int) -> list[str]:
-    """Split a long message at line boundaries so each rendered part fits the platform's limit."""
+def chunk_lines(
+    rich: Rich, render: Callable[[Rich], str], limit: int, measure: Callable[[str], int] = len
+) -> list[str]:
+    """Split a long message at line boundaries so each rendered part fits the platform's limit, as the
+    platform measures it (`measure`)."""
     parts: list[str] = []
     current = ""
     for line in rich.lines():
         rendered = render(line)
-        if len(rendered) > limit:  # a single overlong line (rare: a huge abstract)
+        if measure(rendered) > limit:  # a single overlong line (rare: a huge abstract)
             if current:
                 parts.append(current)
-            *whole, current = _pieces(line, render, limit)
+            *whole, current = _pieces(line, render, limit, measure)
             parts += whole
             continue
         candidate = f"{current}\n{rendered}" if current else rendered
-        if len(candidate) > limit:
+        if measure(candidate) > limit:
             parts.append(current)
             current = rendered
         else:

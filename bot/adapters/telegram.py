@@ -33,7 +33,7 @@ from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, BaseRateLimiter, ContextTypes, TypeHandler, filters
 
-from bot.adapters.render import chunk_lines, to_html
+from bot.adapters.render import chunk_lines, to_html, utf16_len
 from bot.adapters.telegram_ptb import DEFAULT_API_URL, build_application, classify, default_rate_limiter
 from bot.core.delivery import DeliveryResult, Target, apply_outcome
 from bot.core.dispatcher import Core
@@ -242,7 +242,7 @@ class TelegramAdapter:
     async def _send(self, chat_id: int, reply: Reply, reply_to: int | None) -> None:
         bot = self.application.bot
         markup = keyboard(reply)
-        parts = chunk_lines(reply.text, to_html, MAX_TEXT) if reply.text else []
+        parts = chunk_lines(reply.text, to_html, MAX_TEXT, utf16_len) if reply.text else []
         attachments = [a for a in (reply.image, reply.file) if a is not None]
         quote = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
         for index, part in enumerate(parts):

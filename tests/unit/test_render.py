@@ -1,4 +1,4 @@
-from bot.adapters.render import chunk_lines, to_html, to_markdown, to_terminal
+from bot.adapters.render import chunk_lines, to_html, to_markdown, to_terminal, utf16_len
 from bot.core.markup import bold, join, link, plain
 
 
@@ -42,3 +42,14 @@ def test_an_overlong_single_line_is_cut_between_whole_escaped_pieces() -> None:
     for part in parts:
         assert part.count("<b>") == part.count("</b>")  # no tag is split across parts
         assert not part.endswith(("&", "&a", "&am", "&amp", "&l", "&lt"))
+
+
+def test_telegram_limits_count_utf16_units_so_emoji_lines_still_fit() -> None:
+    lines = ["🔥" * 100 for _ in range(40)]  # 4,039 characters, but 8,039 UTF-16 units
+    assert len("\n".join(lines)) <= 4096
+    parts = chunk_lines(join([plain(line) for line in lines]), to_html, 4096, utf16_len)
+    assert len(parts) == 2 and all(utf16_len(part) <= 4096 for part in parts)
+    assert "\n".join(parts).split("\n") == lines
+    single = chunk_lines(plain("🔥" * 3000), to_html, 4096, utf16_len)  # one overlong line, cut inside
+    assert len(single) == 2 and all(utf16_len(part) <= 4096 for part in single)
+    assert "".join(single) == "🔥" * 3000

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.db import session_factory
@@ -13,6 +17,10 @@ class SqlRepository:
         self.engine = engine
         self.sessions: async_sessionmaker[AsyncSession] = session_factory(engine)
         self.postgres = engine.dialect.name == "postgresql"
+
+    def _insert(self, table: Any) -> Any:
+        """INSERT with the dialect's ON CONFLICT support."""
+        return pg_insert(table) if self.postgres else sqlite_insert(table)
 
     async def get_setting(self, key: str) -> str | None:
         async with self.sessions() as session:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from sqlalchemy import (
     Date,
@@ -26,8 +25,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -78,6 +75,8 @@ class DeliveryRow(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reason: Mapped[str | None] = mapped_column(Text())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # platform messages of this push already delivered: a retry after a partial send resumes after them
+    messages_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -104,13 +103,11 @@ def _item(row: DeliveryRow) -> OutboxItem:
         attempts=row.attempts,
         status=row.status,  # type: ignore[arg-type]
         reason=row.reason,
+        messages_sent=row.messages_sent,
     )
 
 
 class SqlOutbox(SqlRepository):
-    def _insert(self, table: Any) -> Any:
-        return pg_insert(table) if self.postgres else sqlite_insert(table)
-
     # schedules ---------------------------------------------------------------------------------------
     async def replace_schedules(
         self,
@@ -267,7 +264,9 @@ class SqlOutbox(SqlRepository):
                 )
             )
 
-    async def retry(self, item_id: int, at: datetime, reason: str, count_attempt: bool = True) -> None:
+    async def retry(
+        self, item_id: int, at: datetime, reason: str, count_attempt: bool = True, delivered: int = 0
+    ) -> None:
         async with self.sessions.begin() as session:
             await session.execute(
                 update(DeliveryRow)
@@ -278,6 +277,7 @@ class SqlOutbox(SqlRepository):
                     reason=reason,
                     claimed_until=None,
                     attempts=DeliveryRow.attempts + (1 if count_attempt else 0),
+                    messages_sent=DeliveryRow.messages_sent + delivered,
                 )
             )
 

@@ -132,11 +132,13 @@ class RecordingDeliverer:
         self.clock = clock
         self.sent: list[tuple[Any, list[Reply], datetime | None]] = []
         self.script: list[Any] = []
+        self.skips: list[int] = []  # the `skip` of every call: how far earlier attempts got
 
-    async def deliver(self, target: Any, replies: Any) -> Any:
+    async def deliver(self, target: Any, replies: Any, skip: int = 0) -> Any:
         from bot.core.delivery import DeliveryResult
 
         result = self.script.pop(0) if self.script else DeliveryResult.sent()
+        self.skips.append(skip)
         if result.outcome == "sent":
             self.sent.append((target, list(replies), self.clock.now() if self.clock else None))
         return result

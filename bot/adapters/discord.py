@@ -306,33 +306,38 @@ class DiscordAdapter:
 
     # ------------------------------------------------------------------ outgoing pushes
 
-    async def deliver(self, target: Target, replies: Sequence[Reply]) -> DeliveryResult:
-        """Push to a user's DM (by user id) or a channel (by id); classify failures, never raise."""
+    async def deliver(self, target: Target, replies: Sequence[Reply], skip: int = 0) -> DeliveryResult:
+        """Push to a user's DM (by user id) or a channel (by id); classify failures, never raise.
+
+        The first `skip` messages went out in an earlier attempt and are left out; the result counts the
+        messages sent in this one."""
         client = self.client
         if client is None or client.is_closed():
             return DeliveryResult("retry", "discord client not running", retry_after=30.0)
         if not target.external_id.isdigit():
             return DeliveryResult("gone", "not a Discord id")
+        delivered = 0
         try:
             channel: discord.abc.Messageable
             if target.kind == "user":
                 channel = await client.create_dm(discord.Object(id=int(target.external_id)))
             else:
                 channel = client.get_partial_messageable(int(target.external_id))
-            for message in render_replies(replies, ephemeral_default=False):
+            for message in render_replies(replies, ephemeral_default=False)[skip:]:
                 await channel.send(**message.send_kwargs())
+                delivered += 1
         except discord.RateLimited as error:
-            return DeliveryResult("retry", "rate limited", retry_after=error.retry_after)
+            return DeliveryResult("retry", "rate limited", retry_after=error.retry_after, delivered=delivered)
         except (discord.Forbidden, discord.NotFound) as error:
-            return DeliveryResult("gone", f"{error.status} {error.code}: {error.text[:200]}")
+            return DeliveryResult("gone", f"{error.status} {error.code}: {error.text[:200]}", delivered=delivered)
         except discord.HTTPException as error:
             if error.status == 429:
-                return DeliveryResult("retry", "rate limited", retry_after=_retry_after(error))
-            return DeliveryResult("failed", f"{error.status} {error.code}: {error.text[:200]}")
+                return DeliveryResult("retry", "rate limited", retry_after=_retry_after(error), delivered=delivered)
+            return DeliveryResult("failed", f"{error.status} {error.code}: {error.text[:200]}", delivered=delivered)
         except Exception as error:
             log.exception("discord: delivery to %s %s failed", target.kind, target.external_id)
-            return DeliveryResult("failed", type(error).__name__)
-        return DeliveryResult.sent()
+            return DeliveryResult("failed", type(error).__name__, delivered=delivered)
+        return DeliveryResult.sent(delivered)
 
 
 def _report_client_exit(task: asyncio.Task[None]) -> None:

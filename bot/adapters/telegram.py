@@ -13,6 +13,8 @@ import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,7 +41,7 @@ from bot.core.delivery import DeliveryResult, Target, apply_outcome
 from bot.core.dispatcher import Core
 from bot.core.ports import Store
 from bot.core.registry import Registry
-from bot.core.types import ChatKind, ChatRef, Incoming, Lang, Reply, UserRef
+from bot.core.types import Attachment, ChatKind, ChatRef, Incoming, Lang, Reply, UserRef
 
 log = logging.getLogger(__name__)
 
@@ -219,56 +221,75 @@ class TelegramAdapter:
             log.warning("telegram: could not publish the command menu: %s", classify(error, self._token).reason)
 
     # ------------------------------------------------------------------ delivery
-    async def deliver(self, target: Target, replies: Sequence[Reply]) -> DeliveryResult:
+    async def deliver(self, target: Target, replies: Sequence[Reply], skip: int = 0) -> DeliveryResult:
         """Push replies to a user's private chat or a group; never raises."""
         try:
             chat_id = int(target.external_id)
         except ValueError:
             return DeliveryResult("gone", reason=f"not a Telegram chat id: {target.external_id[:40]!r}")
-        return await self._send_all(chat_id, replies)
+        return await self._send_all(chat_id, replies, skip=skip)
 
-    async def _send_all(self, chat_id: int, replies: Sequence[Reply], reply_to: int | None = None) -> DeliveryResult:
+    async def _send_all(
+        self, chat_id: int, replies: Sequence[Reply], reply_to: int | None = None, skip: int = 0
+    ) -> DeliveryResult:
+        """Send every message of `replies` after the first `skip`; the result counts what went out."""
+        sends = [
+            send
+            for index, reply in enumerate(replies)
+            for send in self._messages(chat_id, reply, reply_to if index == 0 else None)  # quote the command once
+        ]
+        delivered = 0
         try:
-            for reply in replies:
-                await self._send(chat_id, reply, reply_to)
-                reply_to = None  # quote the command once, not every part
+            for send in sends[skip:]:
+                await send()
+                delivered += 1
         except Exception as error:
-            result = classify(error, self._token)
+            result = replace(classify(error, self._token), delivered=delivered)
             level = logging.DEBUG if result.outcome in ("gone", "migrated") else logging.WARNING
             log.log(level, "telegram: send to %s -> %s (%s)", chat_id, result.outcome, result.reason)
             return result
-        return DeliveryResult.sent()
+        return DeliveryResult.sent(delivered)
 
-    async def _send(self, chat_id: int, reply: Reply, reply_to: int | None) -> None:
+    def _messages(self, chat_id: int, reply: Reply, reply_to: int | None) -> list[Callable[[], Awaitable[object]]]:
+        """One call per Telegram message the reply takes, in order: text parts, then the picture or file."""
         bot = self.application.bot
         markup = keyboard(reply)
         parts = chunk_lines(reply.text, to_html, MAX_TEXT, utf16_len) if reply.text else []
         attachments = [a for a in (reply.image, reply.file) if a is not None]
         quote = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
-        for index, part in enumerate(parts):
-            last = index == len(parts) - 1
+
+        async def text(part: str, buttons: InlineKeyboardMarkup | None, quoted: ReplyParameters | None) -> None:
             try:
                 await bot.send_message(
                     chat_id,
                     part,
                     parse_mode=ParseMode.HTML,
-                    reply_markup=markup if last else None,
+                    reply_markup=buttons,
                     link_preview_options=_NO_PREVIEW,
-                    reply_parameters=quote if index == 0 else None,
+                    reply_parameters=quoted,
                 )
             except BadRequest as error:
                 if "can't parse entities" not in error.message.lower():
                     raise
                 # A rendering bug must not lose the message: say it again without formatting.
                 log.error("telegram: HTML refused (%s); resending as plain text", error.message)
-                await bot.send_message(chat_id, _plain_fallback(part), reply_markup=markup if last else None)
-        for index, attachment in enumerate(attachments):
-            buttons = markup if not parts and index == len(attachments) - 1 else None
+                await bot.send_message(chat_id, _plain_fallback(part), reply_markup=buttons)
+
+        async def attach(attachment: Attachment, buttons: InlineKeyboardMarkup | None) -> None:
             upload = InputFile(attachment.data, filename=attachment.filename)
             if attachment is reply.image:
                 await bot.send_photo(chat_id, upload, reply_markup=buttons)
             else:
                 await bot.send_document(chat_id, upload, reply_markup=buttons)
+
+        sends: list[Callable[[], Awaitable[object]]] = []
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            sends.append(partial(text, part, markup if last else None, quote if index == 0 else None))
+        for index, attachment in enumerate(attachments):
+            buttons = markup if not parts and index == len(attachments) - 1 else None
+            sends.append(partial(attach, attachment, buttons))
+        return sends
 
     async def _answer(self, target: Target, replies: Sequence[Reply], reply_to: int | None = None) -> None:
         """Reply to something a person did; a blocked user or a moved group is recorded like a push."""

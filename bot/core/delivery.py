@@ -32,10 +32,11 @@ class DeliveryResult:
     reason: str | None = None
     retry_after: float | None = None
     new_external_id: str | None = None
+    delivered: int = 0  # platform messages that went out in this call, also when a later one failed
 
     @classmethod
-    def sent(cls) -> DeliveryResult:
-        return cls("sent")
+    def sent(cls, delivered: int = 0) -> DeliveryResult:
+        return cls("sent", delivered=delivered)
 
 
 @runtime_checkable
@@ -44,9 +45,13 @@ class Deliverer(Protocol):
 
     platform: str
 
-    async def deliver(self, target: Target, replies: Sequence[Reply]) -> DeliveryResult:
+    async def deliver(self, target: Target, replies: Sequence[Reply], skip: int = 0) -> DeliveryResult:
         """Send, never raise: map rate limits to `retry`, blocked/unknown chats to `gone`,
-        a moved group to `migrated` (with the new id), anything else to `failed`."""
+        a moved group to `migrated` (with the new id), anything else to `failed`.
+
+        Replies may take several platform messages (long text is split, files go separately); `skip`
+        leaves out the first ones, which an earlier attempt already delivered (`DeliveryResult.delivered`),
+        so a retry resumes instead of posting them twice."""
         ...
 
 

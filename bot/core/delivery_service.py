@@ -6,6 +6,8 @@ Policies in one place:
   recipient; earlier days are recorded as skipped (at most MAX_CATCH_UP_DAYS of them).
 - Rate limits wait and retry; blocked/unknown recipients are deactivated; a migrated group follows its new
   id and is resent at once; other failures retry with backoff and end as `failed` with the platform's reason.
+- A push that takes several messages and fails partway is retried from the first message that didn't go
+  out (the row counts delivered messages), so nobody gets the same part twice.
 """
 
 from __future__ import annotations
@@ -168,17 +170,17 @@ class DeliveryService:
                     await self.outbox.finish(item.id, "skipped", now, push)
                     self._count(item, "skipped")
                 return False
-            result = await self._deliver(push)
+            result = await self._deliver(push, skip=item.messages_sent)
             return await self._record(item, push, result)
         except Exception as error:  # one bad row must not stop the fan-out
             log.exception("delivery %s failed", item.id)
             await self._fail_or_retry(item, f"internal error: {type(error).__name__}", None)
             return False
 
-    async def _deliver(self, push: Push) -> DeliveryResult:
+    async def _deliver(self, push: Push, skip: int = 0) -> DeliveryResult:
         deliverer = self.deliverers[push.target.platform]
         await self.pace(push.target)
-        return await deliverer.deliver(push.target, push.replies)
+        return await deliverer.deliver(push.target, push.replies, skip=skip)
 
     async def _record(self, item: OutboxItem, push: Push, result: DeliveryResult) -> bool:
         now = self.clock.now()
@@ -197,20 +199,22 @@ class DeliveryService:
             return False
         if result.outcome == "retry":
             delay = timedelta(seconds=max(result.retry_after or 1.0, 0.0))
-            await self.outbox.retry(item.id, now + delay, f"rate limited: {result.reason}", count_attempt=False)
+            await self.outbox.retry(
+                item.id, now + delay, f"rate limited: {result.reason}", count_attempt=False, delivered=result.delivered
+            )
             self._count(item, "retry")
             return False
-        await self._fail_or_retry(item, result.reason or result.outcome, None)
+        await self._fail_or_retry(item, result.reason or result.outcome, None, result.delivered)
         return False
 
-    async def _fail_or_retry(self, item: OutboxItem, reason: str, delay: timedelta | None) -> None:
+    async def _fail_or_retry(self, item: OutboxItem, reason: str, delay: timedelta | None, delivered: int = 0) -> None:
         now = self.clock.now()
         if item.attempts + 1 >= self.max_attempts:
             await self.outbox.finish(item.id, "failed", now, reason)
             self._count(item, "failed")
             return
         backoff = delay or timedelta(seconds=30 * 2**item.attempts)
-        await self.outbox.retry(item.id, now + backoff, reason)
+        await self.outbox.retry(item.id, now + backoff, reason, delivered=delivered)
         self._count(item, "retry")
 
     def _count(self, item: OutboxItem, status: str) -> None:

@@ -24,6 +24,7 @@ class OutboxItem:
     attempts: int = 0
     status: OutboxStatus = "pending"
     reason: str | None = None
+    messages_sent: int = 0  # delivered by earlier attempts: the next one skips them
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,9 @@ class OutboxRepo(Protocol):
 
     async def finish(self, item_id: int, status: OutboxStatus, now: datetime, reason: str | None = None) -> None: ...
 
-    async def retry(self, item_id: int, at: datetime, reason: str, count_attempt: bool = True) -> None:
-        """Back to pending at `at`; rate limits don't count as failed attempts."""
+    async def retry(
+        self, item_id: int, at: datetime, reason: str, count_attempt: bool = True, delivered: int = 0
+    ) -> None:
+        """Back to pending at `at`; rate limits don't count as failed attempts. `delivered` messages of the
+        push went out before the failure and are added to the row's progress."""
         ...

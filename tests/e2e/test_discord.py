@@ -21,7 +21,7 @@ from bot.app import App
 from bot.core.context import Context
 from bot.core.delivery import Target
 from bot.core.dispatcher import Core
-from bot.core.markup import bold, plain
+from bot.core.markup import bold, join, plain
 from bot.core.types import Attachment, Button, Reply
 from bot.settings import Settings
 from tests.fakes.discord import FakeDiscordServer, RestCall, payloads
@@ -447,6 +447,30 @@ async def test_deliver_classifies_failures(running: Discord) -> None:
         if isinstance(error, discord.HTTPException) and error.status == 429:
             assert result.retry_after == 3.0
     assert (await _rate_limited(adapter)).retry_after == 12.5
+
+
+async def test_a_retry_skips_the_messages_an_earlier_attempt_delivered(running: Discord) -> None:
+    server, adapter = running.server, running.adapters[0]
+    channel = running.guild["channels"][0]["id"]
+    lines = [f"line {i} " + "x" * 60 for i in range(80)]  # three plain messages of at most 2,000 characters
+    reply = Reply(join([plain(line) for line in lines]))
+    original = discord.PartialMessageable.send
+    calls = 0
+
+    async def second_send_fails(self: discord.PartialMessageable, *args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise discord.HTTPException(_FakeResponse(500, "Oops"), "oops")
+        return await original(self, *args, **kwargs)
+
+    with patch.object(discord.PartialMessageable, "send", second_send_fails):
+        first = await adapter.deliver(Target("discord", "chat", channel), [reply])
+    assert first.outcome == "failed" and first.delivered == 1
+    second = await adapter.deliver(Target("discord", "chat", channel), [reply], skip=first.delivered)
+    assert second.outcome == "sent" and second.delivered == 2
+    posts = server.rest("POST", f"/channels/{channel}/messages")
+    assert "\n".join(post.json["content"] for post in posts).split("\n") == lines  # every line once, in order
 
 
 async def _rate_limited(adapter: DiscordAdapter) -> Any:

@@ -344,6 +344,23 @@ async def test_long_replies_split_at_line_boundaries(server: FakeTelegramServer,
     assert [("reply_markup" in c.params) for c in calls] == [False] * (len(calls) - 1) + [True]
 
 
+async def test_a_retry_skips_the_parts_an_earlier_attempt_delivered(
+    server: FakeTelegramServer, adapter: TelegramAdapter
+) -> None:
+    lines = [f"line {i} " + "x" * 60 for i in range(200)]  # four messages
+    reply = Reply(join([plain(line) for line in lines]), buttons=(Button("More", "week:2"),))
+    target = Target("telegram", "user", str(ANN))
+    server.fail_next("sendMessage", 400, "Bad Request: something odd", after=2)
+    first = await adapter.deliver(target, [reply])
+    assert first.outcome == "failed" and first.delivered == 2
+    second = await adapter.deliver(target, [reply], skip=first.delivered)
+    assert second.outcome == "sent" and second.delivered == 2
+    delivered = [c for c in server.calls_of("sendMessage") if c.ok]
+    assert len(delivered) == 4
+    assert "\n".join(c.result["text"] for c in delivered).split("\n") == lines  # every part once, in order
+    assert [("reply_markup" in c.params) for c in delivered] == [False, False, False, True]
+
+
 async def test_html_refused_falls_back_to_plain_text(server: FakeTelegramServer, adapter: TelegramAdapter) -> None:
     # A single bold line longer than 4096 characters is cut mid-tag by the chunker; say it anyway.
     result = await adapter.deliver(Target("telegram", "user", str(ANN)), [Reply(bold("y" * 5000))])

@@ -169,6 +169,27 @@ async def test_platform_outcomes(ann: Chatter, core, delivery, platform, clock) 
     assert (await core.services.store.find_user("console", "1")).active
 
 
+async def test_a_push_that_failed_partway_resumes_after_the_delivered_messages(
+    ann: Chatter, core, delivery, platform, clock
+) -> None:
+    await ann.say("/start")
+    clock.set(at("2026-11-30 08:00"))
+    platform.script = [
+        DeliveryResult("retry", "Too Many Requests", retry_after=5, delivered=2),
+        DeliveryResult("failed", "Bad Gateway", delivered=1),
+    ]
+    await delivery.tick()
+    assert await delivery.drain() == 0
+    assert (await outbox_of(core).items())[0].messages_sent == 2
+    clock.advance(timedelta(seconds=5))
+    assert await delivery.drain() == 0
+    clock.advance(timedelta(seconds=30))
+    assert await delivery.drain() == 1
+    assert platform.skips == [0, 2, 3]  # each attempt starts after what earlier ones delivered
+    item = (await outbox_of(core).items())[0]
+    assert (item.status, item.messages_sent) == ("sent", 3)
+
+
 async def test_failures_end_in_a_visible_failed_state(ann: Chatter, core, delivery, platform, clock) -> None:
     await ann.say("/start")
     clock.set(at("2026-11-30 08:00"))

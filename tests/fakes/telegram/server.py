@@ -180,6 +180,7 @@ class _FailRule:
     parameters: JSON | None
     remaining: int
     chat_id: ChatId | None
+    after: int = 0  # matching calls to let through before failing
 
 
 @dataclass(slots=True, eq=False)
@@ -465,8 +466,10 @@ class FakeTelegramServer:
         parameters: JSON | None = None,
         times: int = 1,
         chat_id: ChatId | None = None,
+        after: int = 0,
     ) -> None:
-        """Answer the next ``times`` calls of ``method`` (optionally only for ``chat_id``) with an error."""
+        """Answer the next ``times`` calls of ``method`` (optionally only for ``chat_id``) with an error,
+        after letting ``after`` of them succeed (a failure in the middle of a multi-message send)."""
         self._fail_rules.append(
             _FailRule(
                 method=method.lower(),
@@ -475,6 +478,7 @@ class FakeTelegramServer:
                 parameters=parameters,
                 remaining=times,
                 chat_id=None if chat_id is None else _normalize_chat_id(chat_id),
+                after=after,
             )
         )
 
@@ -649,6 +653,9 @@ class FakeTelegramServer:
                 continue
             if rule.chat_id is not None and rule.chat_id != chat_id:
                 continue
+            if rule.after > 0:
+                rule.after -= 1
+                return
             rule.remaining -= 1
             if rule.error_code == 429:
                 self.rejected_429 += 1

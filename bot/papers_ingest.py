@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 ARXIV_TZ = ZoneInfo("America/New_York")
 READY_AT = time(0, 30)
 RETRY_EVERY = timedelta(hours=1)
+INGEST_LEASE = "arxiv.ingest"
+INGEST_LEASE_TTL = timedelta(minutes=10)  # far longer than a fetch; a worker that died mid-fetch frees it
 BACKFILL_CATEGORIES = ("cs.CL", "cs.LG")
 BACKFILL_MAX_DAYS = 60
 BACKFILL_BATCH = 200
@@ -117,13 +119,21 @@ async def ingest_feed(client: ArxivClient, repo: SqlPaperStore, clock: Clock, *,
     return await done(record, keep_validators=status != "error")
 
 
-async def ingest_if_due(client: ArxivClient, repo: SqlPaperStore, clock: Clock) -> FetchRecord | None:
+async def ingest_if_due(
+    client: ArxivClient, repo: SqlPaperStore, clock: Clock, worker: str = "main"
+) -> FetchRecord | None:
     """For the scheduler: call every few minutes (and once on start) with the process's one shared
-    ArxivClient (its lock is what keeps us to one request every 3 s); fetches only when `ingest_due`."""
+    ArxivClient (its lock is what keeps us to one request every 3 s); fetches only when `ingest_due`.
+
+    Workers sharing a database take turns through a lease, so one of them fetches and the others see its
+    recorded fetch on their next run (arXiv asks for one request every 3 s from all of us together)."""
     now = clock.now()
     last_ok = await repo.last_fetch_at(("ok", "empty"))
     last_attempt = await repo.last_fetch_at()
     if not ingest_due(now, last_ok, last_attempt):
+        return None
+    if not await repo.take_lease(INGEST_LEASE, worker, now, INGEST_LEASE_TTL):
+        log.debug("arXiv ingest: another worker is fetching")
         return None
     return await ingest_feed(client, repo, clock)
 
@@ -234,14 +244,15 @@ class ArxivIngestJob:
     what keeps every fetch three seconds apart), run on start and then every few minutes; `ingest_due`
     decides whether a fetch is actually needed."""
 
-    def __init__(self, feed_url: str, api_url: str, repo: SqlPaperStore, clock: Clock) -> None:
+    def __init__(self, feed_url: str, api_url: str, repo: SqlPaperStore, clock: Clock, worker: str = "main") -> None:
         self.client = ArxivClient(feed_url, api_url)
         self.repo = repo
         self.clock = clock
+        self.worker = worker
 
     async def __call__(self) -> FetchRecord | None:
         try:
-            return await ingest_if_due(self.client, self.repo, self.clock)
+            return await ingest_if_due(self.client, self.repo, self.clock, self.worker)
         except Exception:
             log.exception("arXiv ingest failed; the next run retries")
             return None

@@ -88,7 +88,8 @@ async def run(settings: Settings) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     deliverers = {adapter.platform: adapter for adapter in adapters if isinstance(adapter, Deliverer)}
-    delivery = await app.enable_delivery(deliverers, worker_id=f"{socket.gethostname()}:{os.getpid()}")
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    delivery = await app.enable_delivery(deliverers, worker_id=worker)
     try:
         jobs: list[Component] = []
         metrics: PrometheusMetrics | None = None
@@ -101,7 +102,7 @@ async def run(settings: Settings) -> int:
             jobs.append(ops)
         if settings.arxiv_ingest:
             ingest = ArxivIngestJob(
-                settings.arxiv_feed_url, settings.arxiv_api_url, app.core.services.papers, app.clock
+                settings.arxiv_feed_url, settings.arxiv_api_url, app.core.services.papers, app.clock, worker
             )
             jobs.append(ingest)
             job = ingest if metrics is None else counted_feed_job(ingest, metrics)

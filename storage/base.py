@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -34,3 +36,23 @@ class SqlRepository:
                 session.add(SettingRow(key=key, value=value))
             else:
                 row.value = value
+
+    async def take_lease(self, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+        """Hold the named lease until `now + ttl` unless another holder's is still running; True when held.
+
+        Several workers share one database: a job that must run in only one of them (one arXiv fetch, not
+        one per worker) takes the lease first. It is a compare-and-set on the `settings` row, so of two
+        workers racing for an expired lease exactly one wins, on SQLite and PostgreSQL alike.
+        """
+        key, value = f"lease:{name}", f"{holder} {(now + ttl).isoformat()}"
+        async with self.sessions.begin() as session:
+            current = (await session.execute(select(SettingRow.value).where(SettingRow.key == key))).scalar()
+            if current is None:
+                write = self._insert(SettingRow).values(key=key, value=value).on_conflict_do_nothing()
+            else:
+                owner, _sep, until = current.rpartition(" ")
+                if owner != holder and datetime.fromisoformat(until) > now:
+                    return False
+                write = update(SettingRow).where(SettingRow.key == key, SettingRow.value == current).values(value=value)
+            # RETURNING tells whether our write took (an ORM-path rowcount is -1 on psycopg)
+            return (await session.execute(write.returning(SettingRow.key))).first() is not None

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -221,6 +222,30 @@ async def test_ingest_if_due_fetches_once_a_weekday(
     assert await ingest_if_due(client, repo, clock) is None
     clock.set(at("2026-08-22 05:00", "America/New_York"))  # Saturday: nothing to fetch
     assert await ingest_if_due(client, repo, clock) is None
+    assert len(fake.requests_to("/rss/cs.CL")) == 1
+
+
+async def test_workers_sharing_a_database_fetch_the_feed_once(
+    fake: FakeArxiv, client: ArxivClient, repo: SqlPaperStore, clock: ManualClock, database_url: str
+) -> None:
+    fake.add_feed("/rss/cs.CL", fixture(CL_0820))
+    other = App(Settings(database_url=database_url, _env_file=None), clock=clock)  # another worker's store
+    other_core = await other.open()
+    time = FakeTime()
+    try:
+        async with ArxivClient(
+            fake.url("/rss/cs.CL"), fake.url(API_PATH), sleep=time.sleep, monotonic=time.monotonic
+        ) as other_client:
+            records = await asyncio.gather(
+                ingest_if_due(client, repo, clock, "worker-a"),
+                ingest_if_due(other_client, other_core.services.papers, clock, "worker-b"),
+            )
+            assert [r.status for r in records if r is not None] == ["ok"]
+            clock.advance(timedelta(minutes=15))  # the next run of both jobs: the day's feed is in
+            assert await ingest_if_due(client, repo, clock, "worker-a") is None
+            assert await ingest_if_due(other_client, other_core.services.papers, clock, "worker-b") is None
+    finally:
+        await other.close()
     assert len(fake.requests_to("/rss/cs.CL")) == 1
 
 

@@ -129,3 +129,26 @@ async def test_healthz_reports_an_unreachable_database() -> None:
     finally:
         await server.stop()
         await engine.dispose()
+
+
+async def test_a_lease_is_held_by_one_worker_until_it_runs_out(app: App, second_app: App, clock: ManualClock) -> None:
+    assert app.core is not None and second_app.core is not None
+    mine, theirs = app.core.services.store, second_app.core.services.store
+    ttl = timedelta(minutes=10)
+    assert await mine.take_lease("job", "a", clock.now(), ttl)
+    assert not await theirs.take_lease("job", "b", clock.now(), ttl)
+    assert await mine.take_lease("job", "a", clock.now() + timedelta(minutes=5), ttl)  # the holder renews
+    assert not await theirs.take_lease("job", "b", clock.now() + timedelta(minutes=14), ttl)
+    later = clock.now() + timedelta(minutes=16)  # the renewed lease ran out at +15
+    assert await theirs.take_lease("job", "b", later, ttl)
+    assert not await mine.take_lease("job", "a", later, ttl)
+    assert await mine.take_lease("another job", "a", later, ttl)  # leases are per name
+
+
+async def test_racing_for_a_free_lease_one_worker_wins(app: App, second_app: App, clock: ManualClock) -> None:
+    assert app.core is not None and second_app.core is not None
+    stores = [app.core.services.store, second_app.core.services.store]
+    ttl = timedelta(minutes=10)
+    for start in (clock.now(), clock.now() + timedelta(hours=1)):  # a new lease, then an expired one
+        won = await asyncio.gather(*(stores[n % 2].take_lease("job", f"w{n}", start, ttl) for n in range(6)))
+        assert won.count(True) == 1, won

@@ -129,10 +129,13 @@ def build_command(spec: CommandSpec, run: RunCommand) -> app_commands.Command[An
     choices: dict[str, list[app_commands.Choice[str]]] = {}
     autocomplete: dict[str, Any] = {}
     keyword = inspect.Parameter.KEYWORD_ONLY
-    for arg in spec.args:
+    for index, arg in enumerate(spec.args):
         name = option_name(arg)
         annotation = _annotation(arg)
-        if arg.required:
+        # The core reads arguments by position, and a slash command can leave out any optional one: an
+        # optional argument with others after it is required here, so a value never slides into its slot
+        # (`/topics` asks for its action, `list` included, before the topic).
+        if arg.required or index < len(spec.args) - 1:
             parameters.append(inspect.Parameter(name, keyword, annotation=annotation))
         else:
             optional = Optional[annotation]  # noqa: UP045 - a runtime object for discord.py, not a hint
@@ -178,8 +181,8 @@ def raw_options(interaction: discord.Interaction) -> dict[str, Any]:
 def command_line(name: str, spec: CommandSpec | None, values: Mapping[str, Any]) -> str:
     """`/name arg1 arg2` in the registry's argument order: the core parses and validates it.
 
-    Options that aren't declared are dropped; a missing optional argument followed by a given one can't
-    be expressed positionally (no command has two optional arguments today).
+    Options that aren't declared are dropped; `build_command` makes every argument but the last required,
+    so no given value can follow a missing one.
     """
     parts = [f"/{name}"]
     for arg in spec.args if spec is not None else ():

@@ -185,6 +185,8 @@ async def test_commands_sync_once_typed_localised_and_admin_gated(discord_env: D
     assert [c["value"] for c in language["choices"]] == ["zh", "en"]
     assert commands["start"]["options"][0]["type"] == 3  # a date is text the core parses
     assert commands["timezone"]["options"][0]["autocomplete"] is True
+    action, topic = commands["topics"]["options"]  # a gap before the topic can't be told positionally
+    assert (action["name"], action["required"], topic["name"], topic["required"]) == ("action", True, "topic", False)
     assert int(commands["goto"]["default_member_permissions"]) == MANAGE_GUILD
     assert commands["today"]["default_member_permissions"] is None
     assert all(c["name"] == c["name"].lower() and not c["name_localizations"] for c in put.json)

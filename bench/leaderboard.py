@@ -190,7 +190,8 @@ async def main() -> None:
             await repo.share(1)
             await repo.mask_counts(ids, TODAY - timedelta(days=TODAY.weekday()), TODAY)
             await repo.group_checked_per_day(1, TODAY - timedelta(days=14), TODAY)
-            await repo.group_checked_per_day(1, TODAY - timedelta(days=400), TODAY - timedelta(days=15))
+            first_join = min(m.joined_on for m in members)  # the group streak spans the group's whole life
+            await repo.group_checked_per_day(1, first_join, TODAY - timedelta(days=15))
 
         streak_cmd = await per_call(lambda: private.say("/streak"), args.rounds)
         top_cmd = await per_call(lambda: member.say("/top"), args.rounds)

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 ACCOUNTABILITY_KINDS: tuple[PushKind, ...] = ("nudge", "recap")
 RECAP_AT = time(20, 0)
 SUNDAY = 6
-GROUP_STREAK_WINDOWS = (14, 400)  # read further back only when the group streak reaches the window
+GROUP_STREAK_SHORT_WINDOW = 14  # read further back only when the group streak reaches back this far
 WEEK = 7
 
 
@@ -99,20 +99,19 @@ async def build_board(repo: AccountabilityRepo, clock: Clock, chat: Chat, since:
         return bisect_right(ordered_joins, day)  # members who had joined by `day`
 
     # The week's tasks and the per-day group counts come back aggregated by the database (a few rows, not
-    # one per member-day); only a group streak that reaches the short window reads the longer one.
+    # one per member-day); only a group streak that reaches back past the short window reads further.
     tasks: dict[int, int] = dict.fromkeys(ids, 0)
     for uid, mask, days in await repo.mask_counts(ids, start, today):
         tasks[uid] += task_count(mask) * days
-    recent = min(start, today - timedelta(days=GROUP_STREAK_WINDOWS[0]))
+    recent = min(start, today - timedelta(days=GROUP_STREAK_SHORT_WINDOW))
     checked = await repo.group_checked_per_day(chat.id, recent, today)
     streak = group_streak(share, checked, eligible, today, (today - recent).days)
-    for window in GROUP_STREAK_WINDOWS[1:]:
-        if streak < (today - recent).days - 1:
-            break
-        older = today - timedelta(days=window)
-        checked |= await repo.group_checked_per_day(chat.id, older, recent - timedelta(days=1))
-        recent = older
-        streak = group_streak(share, checked, eligible, today, window)
+    first_join = ordered_joins[0] if ordered_joins else today
+    if streak >= (today - recent).days - 1 and first_join < recent:
+        # The run reaches back past the short window: read the rest of the group's life (no day before
+        # anyone joined can count, so that is where any group streak ends).
+        checked |= await repo.group_checked_per_day(chat.id, first_join, recent - timedelta(days=1))
+        streak = group_streak(share, checked, eligible, today, (today - first_join).days + 1)
     rows = [BoardRow(m, member_standing(clock, m), tasks[m.user.id]) for m in members]
     rows.sort(key=lambda r: (-r.streak.current, -r.tasks, r.member.user.display_name.lower()))
     days = [start + timedelta(days=i) for i in range((today - start).days + 1)]

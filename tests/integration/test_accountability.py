@@ -228,6 +228,12 @@ async def test_a_group_streak_longer_than_the_short_window_is_read_in_full(core:
     assert "Group streak: 20 days" in top
 
 
+async def test_a_group_streak_of_more_than_a_year_is_not_cut_short(core: Core, clock: ManualClock) -> None:
+    ann = in_group(core, "1", "Ann", GROUP_A)
+    await days_of_done(ann, clock, 420)
+    assert "Group streak: 420 days" in await ann.text("/top")
+
+
 async def test_top_keeps_a_paused_members_streak_and_only_theirs(core: Core, clock: ManualClock) -> None:
     ann, bob = in_group(core, "1", "Ann", GROUP_A), in_group(core, "2", "Bob", GROUP_A)
     ann_private = Chatter(core, user_id="1", name="Ann")

@@ -250,6 +250,24 @@ class SqlOutbox(SqlRepository):
                 return [_item(row) for row in sorted(rows, key=lambda row: (row.next_attempt_at, row.id))]
         return []
 
+    async def renew(self, ids: Sequence[int], worker: str, until: datetime) -> set[int]:
+        """Extend this worker's lease on the rows it still holds; returns their ids."""
+        if not ids:
+            return set()
+        held = (
+            update(DeliveryRow)
+            .where(
+                DeliveryRow.id.in_(list(ids)),
+                DeliveryRow.status == "sending",
+                DeliveryRow.claimed_by == worker,
+            )
+            .values(claimed_until=until)
+            .returning(DeliveryRow.id)
+            .execution_options(synchronize_session=False)
+        )
+        async with self.sessions.begin() as session:
+            return set((await session.execute(held)).scalars().all())
+
     async def finish(self, item_id: int, status: OutboxStatus, now: datetime, reason: str | None = None) -> None:
         async with self.sessions.begin() as session:
             await session.execute(

@@ -145,9 +145,9 @@ class DeliveryService:
         """
         sent = 0
         while self.deliverers:
-            items = await self.outbox.claim(
-                self.clock.now(), self.worker_id, list(self.deliverers), self.claim_size, self.lease
-            )
+            claimed_at = self.clock.now()
+            platforms = list(self.deliverers)
+            items = await self.outbox.claim(claimed_at, self.worker_id, platforms, self.claim_size, self.lease)
             if not items:
                 return sent
             try:
@@ -155,8 +155,16 @@ class DeliveryService:
             except Exception:
                 log.exception("rendering a batch of %d pushes failed", len(items))
                 pushes = ["internal error while rendering"] * len(items)
-            for item, push in zip(items, pushes, strict=True):
-                sent += await self.send(item, push)
+            held = {item.id for item in items}
+            for index, (item, push) in enumerate(zip(items, pushes, strict=True)):
+                now = self.clock.now()
+                if now - claimed_at >= self.lease / 2:
+                    # Slow sends (a long flood wait): keep the rest of the batch, and drop what another
+                    # worker took over after our lease ran out, so neither of us sends it twice.
+                    held = await self.outbox.renew([i.id for i in items[index:]], self.worker_id, now + self.lease)
+                    claimed_at = now
+                if item.id in held:
+                    sent += await self.send(item, push)
         return sent
 
     async def send(self, item: OutboxItem, push: Push | str) -> bool:

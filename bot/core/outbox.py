@@ -66,6 +66,11 @@ class OutboxRepo(Protocol):
         self, now: datetime, worker: str, platforms: Sequence[str], limit: int, lease: timedelta
     ) -> list[OutboxItem]: ...
 
+    async def renew(self, ids: Sequence[int], worker: str, until: datetime) -> set[int]:
+        """Extend the worker's lease on those of `ids` it still holds (a row whose lease ran out may have
+        gone to another worker); returns the ids still held."""
+        ...
+
     async def finish(self, item_id: int, status: OutboxStatus, now: datetime, reason: str | None = None) -> None: ...
 
     async def retry(

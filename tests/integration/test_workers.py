@@ -7,6 +7,7 @@ import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import aiohttp
 import pytest
@@ -14,6 +15,7 @@ from sqlalchemy import select
 
 from bot.app import App
 from bot.core.clock import ManualClock
+from bot.core.delivery_service import DeliveryService
 from bot.ops import OpsServer, PrometheusMetrics
 from bot.settings import Settings
 from storage.outbox import ScheduleRow, SqlOutbox
@@ -76,6 +78,39 @@ async def test_concurrent_claims_are_disjoint_and_a_dead_lease_comes_back(
     assert await b.claim(clock.now(), "b", ["console"], 100, lease) == []  # every lease still live
     clock.advance(lease + timedelta(seconds=1))  # every worker "died": all their claims come back
     assert len(await b.claim(clock.now(), "b", ["console"], 100, lease)) == LEARNERS
+
+
+class FloodWaitingPlatform(RecordingDeliverer):
+    """Each send takes 90 s (a long flood wait); during the second, another worker drains."""
+
+    def __init__(self, clock: ManualClock, other: DeliveryService) -> None:
+        super().__init__("console", clock)
+        self.other = other
+
+    async def deliver(self, target: Any, replies: Any, skip: int = 0) -> Any:
+        assert self.clock is not None
+        self.clock.advance(timedelta(seconds=90))
+        if len(self.sent) == 1:
+            await self.other.drain()
+        return await super().deliver(target, replies, skip)
+
+
+async def test_a_slow_worker_keeps_its_claims_and_nothing_is_sent_twice(
+    app: App, second_app: App, clock: ManualClock
+) -> None:
+    other_platform = RecordingDeliverer("console", clock)
+    other = await second_app.enable_delivery({"console": other_platform}, worker_id="b")
+    slow = FloodWaitingPlatform(clock, other)
+    first = await app.enable_delivery({"console": slow}, worker_id="a")
+    assert app.core is not None and first.lease == timedelta(minutes=2)
+    for n in range(3):
+        await Chatter(app.core, user_id=str(100 + n), name=f"learner {n}").say("/start")
+    clock.set(at("2026-11-30 08:00"))
+    await first.tick()
+    assert await first.drain() == 3  # 270 s for three sends, past the 2-minute lease: renewed on the way
+    assert other_platform.sent == []  # the other worker found nothing it could take
+    received = Counter(target.external_id for target, _replies, _at in slow.sent + other_platform.sent)
+    assert received == {"100": 1, "101": 1, "102": 1}
 
 
 async def test_healthz_and_metrics(app: App, clock: ManualClock) -> None:

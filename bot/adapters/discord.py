@@ -57,6 +57,8 @@ def intents() -> discord.Intents:
 
 class StudyBuddyClient(discord.Client):
     def __init__(self, adapter: DiscordAdapter, *, guild_ready_timeout: float, reidentify_delay: float | None) -> None:
+        # A text-only bot: discord.py's start-up warnings about missing voice libraries are noise in our logs.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(intents=intents(), guild_ready_timeout=guild_ready_timeout, max_ratelimit_timeout=30.0)
         self.adapter = adapter
         self.reidentify_delay = reidentify_delay

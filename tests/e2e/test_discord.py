@@ -7,6 +7,7 @@ constructor (guild_ready_timeout, reidentify_delay, unanswered_after), never pat
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -497,6 +498,16 @@ class _FakeResponse:
 
 
 # ------------------------------------------------------------------ wiring
+
+
+async def test_no_voice_library_warnings_at_start(
+    discord_env: Discord, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(discord.VoiceClient, "warn_nacl", True)  # as in a fresh process
+    monkeypatch.setattr(discord.VoiceClient, "warn_dave", True)
+    with caplog.at_level(logging.WARNING):
+        await discord_env.start_adapter()
+    assert not [r for r in caplog.records if "voice" in r.getMessage()]
 
 
 async def test_a_wrong_token_fails_start_clearly(discord_env: Discord) -> None:

@@ -164,12 +164,13 @@ class DiscordAdapter:
         self._task = None
 
     async def sync_commands(self) -> bool:
-        """Sync to the dev guild (instant) or globally, only when the generated payload changed."""
+        """Sync to the dev guild (instant) or globally, only when the generated payload changed or Discord
+        no longer has our commands (someone removed them in the developer portal or another deploy)."""
         assert self.client is not None and self.tree is not None
         guild = discord.Object(id=self.guild_id) if self.guild_id else None
         key = HASH_KEY.format(scope=f"guild:{self.guild_id}" if self.guild_id else "global")
         digest = payload_hash(self.client.application_id, await commands_payload(self.tree, self.translator, guild))
-        if await self.settings_store.get_setting(key) == digest:
+        if await self.settings_store.get_setting(key) == digest and await self._registered_match(guild):
             log.info("discord: slash commands unchanged, not syncing")
             return False
         try:
@@ -180,6 +181,15 @@ class DiscordAdapter:
         await self.settings_store.set_setting(key, digest)
         log.info("discord: synced %d slash commands (%s)", len(synced), key.partition(":")[2])
         return True
+
+    async def _registered_match(self, guild: discord.Object | None) -> bool:
+        """Whether Discord lists exactly our command names (one cheap GET; trust the hash if it fails)."""
+        assert self.tree is not None
+        try:
+            registered = await self.tree.fetch_commands(guild=guild)
+        except discord.HTTPException:
+            return True
+        return {c.name for c in registered} == {c.name for c in self.tree.get_commands(guild=guild)}
 
     # ------------------------------------------------------------------ incoming
 

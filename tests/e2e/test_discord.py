@@ -199,6 +199,12 @@ async def test_commands_sync_once_typed_localised_and_admin_gated(discord_env: D
     assert discord_env.app.store is not None
     assert await discord_env.app.store.get_setting("discord_commands_hash:global")
 
+    # ... unless Discord lost them (deleted in the developer portal): then it syncs although the hash matches.
+    server.global_commands.clear()
+    await discord_env.adapters.pop().stop()
+    await discord_env.start_adapter()
+    assert len(server.rest("PUT", "/applications/")) == 2 and server.registered_command("today") is not None
+
     # ... and the previous process's buttons still work in the new one (dynamic items, stable custom ids).
     pressed = await discord_env.press("sb:week:3", guild=discord_env.guild)
     assert "Week 3" in text_of(pressed) and flags(pressed) & EPHEMERAL
@@ -212,7 +218,7 @@ async def test_commands_sync_once_typed_localised_and_admin_gated(discord_env: D
 
     await discord_env.start_adapter()
     puts = server.rest("PUT", "/applications/")
-    assert len(puts) == 2 and "extra" in {c["name"] for c in puts[1].json}
+    assert len(puts) == 3 and "extra" in {c["name"] for c in puts[2].json}
 
 
 async def test_dev_guild_sync_goes_to_that_guild_only(discord_env: Discord) -> None:

@@ -159,8 +159,9 @@ class SettingRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
-# Plain column tuples in the order of the core dataclasses' fields: hot reads (every update resolves its
-# user) select these and build `User(*row)` / `Chat(*row)` without loading ORM objects.
+# Plain column tuples in the order of the core dataclasses' fields, the one place that order is written:
+# hot reads (every update resolves its user) select these and build `User(*row)` / `Chat(*row)` without
+# loading ORM objects, and the ORM-row mappers in storage/repository.py read the same attributes.
 USER_COLUMNS = (
     UserRow.id,
     UserRow.platform,

@@ -21,34 +21,11 @@ CHAT_FIELDS = {"title", "lang", "timezone", "post_time", "nudge_time", "reading_
 
 
 def to_user(row: UserRow) -> User:
-    return User(
-        id=row.id,
-        platform=row.platform,
-        external_id=row.external_id,
-        display_name=row.display_name,
-        lang=row.lang,  # type: ignore[arg-type]
-        timezone=row.timezone,
-        reminder_time=row.reminder_time,
-        reading_day=row.reading_day,
-        active=row.active,
-        nudge_opt_out=row.nudge_opt_out,
-    )
+    return User(*(getattr(row, column.key) for column in USER_COLUMNS))
 
 
 def to_chat(row: ChatRow) -> Chat:
-    return Chat(
-        id=row.id,
-        platform=row.platform,
-        external_id=row.external_id,
-        kind=row.kind,  # type: ignore[arg-type]
-        title=row.title,
-        lang=row.lang,  # type: ignore[arg-type]
-        timezone=row.timezone,
-        post_time=row.post_time,
-        nudge_time=row.nudge_time,
-        reading_day=row.reading_day,
-        active=row.active,
-    )
+    return Chat(*(getattr(row, column.key) for column in CHAT_COLUMNS))
 
 
 def to_enrolment(row: EnrolmentRow) -> Enrolment:

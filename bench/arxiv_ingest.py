@@ -28,8 +28,8 @@ from sqlalchemy import select
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot.core.papers import _INDEX_CACHE, papers_reply, rank_papers  # noqa: E402
-from bot.feeds.arxiv import ArxivPaper, parse_feed  # noqa: E402
+from bot.papers.feed import ArxivPaper, parse_feed  # noqa: E402
+from bot.papers.ranking import _INDEX_CACHE, papers_reply, rank_papers  # noqa: E402
 from bot.plan import load_plan  # noqa: E402
 from bot.plan.calendar import PlanDay  # noqa: E402
 from storage.db import create_engine  # noqa: E402

@@ -22,6 +22,7 @@ import tracemalloc
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -30,9 +31,9 @@ import httpx  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
 from bot.adapters.telegram import TelegramAdapter  # noqa: E402
-from bot.app import App  # noqa: E402
+from bot.app import Runtime, bootstrap  # noqa: E402
+from bot.config import Settings  # noqa: E402
 from bot.core.clock import ManualClock  # noqa: E402
-from bot.settings import Settings  # noqa: E402
 from storage.models import EnrolmentRow, UserRow  # noqa: E402
 from storage.outbox import ScheduleRow  # noqa: E402
 
@@ -41,19 +42,20 @@ NOW = datetime(2026, 11, 30, 8, 0, 30, tzinfo=UTC)
 ZONES = ["UTC", "Europe/Berlin", "Asia/Shanghai", "America/New_York", "Asia/Kolkata"]
 
 
-async def seeded_app(directory: str, users: int, platform: str = "telegram") -> App:
+async def seeded_app(
+    directory: str, users: int, platform: str = "telegram", adapters: Any = (), clock: ManualClock | None = None
+) -> Runtime:
     """`users` enrolled learners whose daily push is due in the current minute, inserted in bulk."""
-    clock = ManualClock(NOW)
-    app = App(Settings(database_url=f"sqlite+aiosqlite:///{directory}/fanout-{users}.db", _env_file=None), clock)
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{directory}/fanout-{users}.db", _env_file=None)
+    app = bootstrap(settings, clock=clock or ManualClock(NOW), adapters=adapters, deliver=True, ingest=False)
     await app.open()
-    assert app.engine is not None
     rows = [
         {"id": n + 1, "platform": platform, "external_id": str(100_000 + n), "display_name": f"u{n}", "lang": "en",
          "timezone": "UTC", "reminder_time": dtime(8, 0), "reading_day": 5, "active": True, "nudge_opt_out": False,
          "created_at": NOW}
         for n in range(users)
     ]  # fmt: skip
-    async with app.engine.begin() as connection:
+    async with app.database.engine.begin() as connection:
         await connection.execute(insert(UserRow), rows)
         await connection.execute(
             insert(EnrolmentRow),
@@ -76,7 +78,7 @@ async def tick_cost(users: int) -> tuple[float, int]:
     with tempfile.TemporaryDirectory() as directory:
         app = await seeded_app(directory, users)
         try:
-            delivery = await app.enable_delivery({})
+            delivery = app.delivery
             tracemalloc.start()
             started = time.perf_counter()
             written = await delivery.tick()
@@ -86,7 +88,7 @@ async def tick_cost(users: int) -> tuple[float, int]:
             assert written == users, (written, users)
             return elapsed / users, peak
         finally:
-            await app.close()
+            await app.stop()
 
 
 async def send_rate(sends: int, limit: float) -> tuple[float, int, int]:
@@ -99,20 +101,24 @@ async def send_rate(sends: int, limit: float) -> tuple[float, int, int]:
     url = (await fake.stdout.readline()).decode().strip()
     try:
         with tempfile.TemporaryDirectory() as directory:
-            app = await seeded_app(directory, sends)
+            made: list[TelegramAdapter] = []
+
+            def telegram(core: Any, recipients: Any) -> list[TelegramAdapter]:
+                made.append(TelegramAdapter(core, TOKEN, api_url=url, recipients=recipients))
+                return made
+
+            app = await seeded_app(directory, sends, adapters=telegram)
             try:
-                assert app.core is not None
-                app.clock.set(NOW)  # type: ignore[attr-defined]
-                adapter = TelegramAdapter(app.core, TOKEN, api_url=url, store=app.store)
+                adapter = made[0]
                 await adapter.application.initialize()
-                delivery = await app.enable_delivery({"telegram": adapter})
+                delivery = app.delivery
                 await delivery.tick()
                 started = time.perf_counter()
                 sent = await delivery.drain()
                 elapsed = time.perf_counter() - started
                 await adapter.application.shutdown()
             finally:
-                await app.close()
+                await app.stop()
         async with httpx.AsyncClient(trust_env=False) as client:
             answer = (await client.get(f"{url}/_fake/calls", params={"method": "sendMessage"})).json()
         rejected = int(answer["rejected_429"])

@@ -2,7 +2,7 @@
 
 The database is a fresh migrated SQLite file filled with bulk inserts (raw sqlite3 `executemany`): every
 user checks in on ~85% of the days, and their per-day streak states are computed with the real rules
-(`bot.core.streaks.advance`). One study group of `--members` users is the leaderboard under test; at ~85%
+(`bot.accountability.streaks.advance`). One study group of `--members` users is the leaderboard under test; at ~85%
 check-ins its group streak spans the whole history, the costliest case for `/top`.
 
 Each command is timed through the whole core (dispatch, resolving who is asking, the reads, the rules,
@@ -37,11 +37,11 @@ from sqlalchemy import text
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot.app import App  # noqa: E402
+from bot.accountability.streaks import advance  # noqa: E402
+from bot.app import bootstrap  # noqa: E402
+from bot.config import Settings  # noqa: E402
 from bot.core.clock import ManualClock  # noqa: E402
-from bot.core.streaks import advance  # noqa: E402
 from bot.core.types import ChatRef  # noqa: E402
-from bot.settings import Settings  # noqa: E402
 from storage.accountability import SqlAccountability  # noqa: E402
 from tests.support import Chatter, at  # noqa: E402
 
@@ -137,15 +137,16 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.db"
         url = f"sqlite+aiosqlite:///{path}"
-        app = App(Settings(database_url=url, _env_file=None), clock=ManualClock(at(NOW)))
+        app = bootstrap(Settings(database_url=url, _env_file=None), clock=ManualClock(at(NOW)), adapters=[])
         await app.open()  # migrates the empty file
-        await app.close()
+        await app.stop()
         started = time.perf_counter()
         populate(path, args.users, args.days, args.members)
         print(f"loaded {args.users:,} users x {args.days} days in {time.perf_counter() - started:.1f}s")
-        core = await app.open()
-        assert app.engine is not None
-        repo: SqlAccountability = core.services.accountability
+        app = bootstrap(Settings(database_url=url, _env_file=None), clock=ManualClock(at(NOW)), adapters=[])
+        await app.open()
+        core = app.core
+        repo: SqlAccountability = app.database.accountability
         member = Chatter(core, user_id="7", name="user7", chat=GROUP)
         private = Chatter(core, user_id="7", name="user7")
         assert "user7" in await private.text("/streak")
@@ -180,7 +181,7 @@ async def main() -> None:
         )
 
         async def bare(*queries: tuple[object, str]) -> None:
-            async with app.engine.connect() as connection:  # type: ignore[union-attr]
+            async with app.database.engine.connect() as connection:
                 for query, since in queries:
                     (await connection.execute(query, {"since": since})).all()  # type: ignore[call-overload]
 
@@ -209,7 +210,7 @@ async def main() -> None:
                 await per_call(top_reads, args.rounds),
             ),
         }
-        await app.close()
+        await app.stop()
 
     def line(label: str, seconds: float, baseline: float | None = None, note: str = "") -> None:
         ratio = f"   {seconds / baseline:5.2f}x{note}" if baseline else ""

@@ -29,8 +29,8 @@ from telegram.ext import AIORateLimiter, ApplicationBuilder, CommandHandler, Con
 from telegram.request import HTTPXRequest  # noqa: E402
 
 from bot.adapters.telegram import TelegramAdapter  # noqa: E402
-from bot.app import App  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from bot.app import bootstrap  # noqa: E402
+from bot.config import Settings  # noqa: E402
 from tests.fakes.telegram import updates  # noqa: E402
 
 TOKEN = "555000:bench-token"
@@ -112,10 +112,19 @@ async def measure(fake: Fake, n: int, who: str) -> float:
 
 
 async def with_ours(fake: Fake, work: Callable[[], Awaitable[float]], db: Path) -> float:
-    app = App(Settings(database_url=f"sqlite+aiosqlite:///{db}", _env_file=None))
-    core = await app.open()
     limiter = AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=3)
-    adapter = TelegramAdapter(core, TOKEN, api_url=fake.url, store=app.store, rate_limiter=limiter, poll_timeout=5)
+    made: list[TelegramAdapter] = []
+
+    def telegram(core: Any, recipients: Any) -> list[TelegramAdapter]:
+        made.append(
+            TelegramAdapter(core, TOKEN, api_url=fake.url, recipients=recipients, rate_limiter=limiter, poll_timeout=5)
+        )
+        return made
+
+    app = bootstrap(
+        Settings(database_url=f"sqlite+aiosqlite:///{db}", _env_file=None), adapters=telegram, deliver=False
+    )
+    adapter = made[0]
     send = adapter._send
 
     async def counted_send(*args: Any) -> None:
@@ -123,11 +132,11 @@ async def with_ours(fake: Fake, work: Callable[[], Awaitable[float]], db: Path) 
         REPLIES.add()
 
     adapter._send = counted_send  # type: ignore[method-assign]
-    await app.start([adapter])
+    await app.start()
     try:
         return await work()
     finally:
-        await app.close()
+        await app.stop()
 
 
 async def with_bare(fake: Fake, work: Callable[[], Awaitable[float]]) -> float:

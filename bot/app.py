@@ -1,29 +1,52 @@
-"""The composition root: settings -> database -> core -> adapters -> scheduler. Only this file wires."""
+"""The bootstrap: the one place that builds and wires everything.
+
+`bootstrap(settings, **overrides)` returns a complete, immutable `Runtime`: the database and its
+repositories, the features' commands and push kinds, the core, the adapters, delivery and its scheduler,
+the ops server and the arXiv ingest. Nothing is filled in later. Every part can be overridden (tests pass
+a manual clock, recording adapters, a metrics registry the same way). `cli.py` only calls this.
+
+Adding a feature = a new package plus one line in `FEATURES`.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
+from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.calendar_export import to_ics
-from bot.core.accountability import accountability_schedules
+from bot.accountability.feature import FEATURE as ACCOUNTABILITY_FEATURE
+from bot.accountability.ports import ACCOUNTABILITY
+from bot.config import Settings
+from bot.core import help as help_command
+from bot.core.adapter import Adapter, RecipientEvents
 from bot.core.clock import Clock, SystemClock
-from bot.core.commands import build_registry
 from bot.core.context import Services
-from bot.core.delivery import Deliverer
-from bot.core.delivery_service import DeliveryService
 from bot.core.dispatcher import Core
-from bot.core.papers import reading_post
-from bot.core.pushes import PushRenderer
-from bot.pacing import Pacer, shared_limits
-from bot.render_stats import render_stats
-from bot.settings import Settings
+from bot.core.metrics import NO_METRICS, Metrics
+from bot.core.ports import NO_SCHEDULES, Port, Ports, Schedules
+from bot.core.registry import Registry
+from bot.delivery.kinds import Feature, PushKinds
+from bot.delivery.pacing import Pacer, shared_limits
+from bot.delivery.recipients import StoreRecipients
+from bot.delivery.reminders import FEATURE as REMINDERS_FEATURE
+from bot.delivery.render import PushRenderer
+from bot.delivery.scheduler import Job, Scheduler
+from bot.delivery.schedules import ScheduleBook
+from bot.delivery.service import DeliveryService
+from bot.ops import OpsServer, PrometheusMetrics
+from bot.papers.feature import FEATURE as PAPERS_FEATURE
+from bot.papers.ingest import ArxivIngestJob
+from bot.papers.ports import PAPERS
+from bot.plan.feature import FEATURE as PLAN_FEATURE
 from storage.accountability import SqlAccountability
-from storage.db import create_engine, default_database_url, is_sqlite
+from storage.db import create_engine, default_database_url, is_sqlite, ping
 from storage.migrate import upgrade
 from storage.outbox import SqlOutbox
 from storage.papers import SqlPaperStore
@@ -31,92 +54,278 @@ from storage.repository import SqlStore
 
 log = logging.getLogger(__name__)
 
+HELP_FEATURE = Feature("help", help_command.register)
+FEATURES: tuple[Feature, ...] = (PLAN_FEATURE, REMINDERS_FEATURE, PAPERS_FEATURE, ACCOUNTABILITY_FEATURE, HELP_FEATURE)
+INGEST_EVERY = timedelta(minutes=15)
+AdapterFactory = Callable[[Core, RecipientEvents], Sequence[Adapter]]  # adapters that need the core
+
 
 class Component(Protocol):
-    """Anything with an async lifecycle: adapters, the scheduler."""
+    """Anything with an async lifecycle, started in order and stopped in reverse."""
 
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
 
 
-@dataclass
-class App:
-    settings: Settings
-    clock: Clock = field(default_factory=SystemClock)
-    engine: AsyncEngine | None = None
-    store: SqlStore | None = None
-    core: Core | None = None
-    components: list[Component] = field(default_factory=list)
-    delivery: DeliveryService | None = None
+class Database:
+    """The engine and the repositories on it; `start` brings the schema up to date, `stop` disposes.
+
+    On SQLite one process owns delivery (`owns_delivery`): claims a killed run left in flight go back to
+    pending at start. On PostgreSQL other workers may hold them, so their leases decide instead.
+    """
+
+    def __init__(self, url: str, owns_delivery: bool = False) -> None:
+        self.url = url
+        self.owns_delivery = owns_delivery and is_sqlite(url)
+        self.engine: AsyncEngine = create_engine(url)
+        self.store = SqlStore(self.engine)
+        self.papers = SqlPaperStore(self.engine)
+        self.outbox = SqlOutbox(self.engine)
+        self.accountability = SqlAccountability(self.engine)
 
     @property
-    def database_url(self) -> str:
-        return self.settings.database_url or default_database_url()
+    def sqlite(self) -> bool:
+        return is_sqlite(self.url)
 
-    async def open(self) -> Core:
-        """Database up to date, core ready; adapters come after."""
-        self.engine = create_engine(self.database_url)
+    async def start(self) -> None:
         await upgrade(self.engine)
-        self.store = SqlStore(self.engine)
-        papers = SqlPaperStore(self.engine)
-        services = Services(
-            store=self.store,
-            clock=self.clock,
-            registry=build_registry(),
-            default_timezone=self.settings.default_timezone,
-            papers=papers,
-            reading_post=reading_post(papers, self.store, self.clock),
-            outbox=SqlOutbox(self.engine),
-            accountability=SqlAccountability(self.engine),
-            stats_renderer=render_stats,
-            calendar_export=to_ics,
-        )
-        self.core = Core(services)
-        return self.core
-
-    async def enable_delivery(self, deliverers: dict[str, Deliverer], worker_id: str = "main") -> DeliveryService:
-        """Scheduled pushes through the given adapters; commands that change reminders reschedule."""
-        assert self.core is not None and self.engine is not None, "App.open() first"
-        services = self.core.services
-        outbox = services.outbox
-        assert isinstance(outbox, SqlOutbox), "App.open() wires the SQL outbox"
-        if is_sqlite(self.database_url):
-            released = await outbox.release_claims()
+        if self.owns_delivery:
+            released = await self.outbox.release_claims()
             if released:
                 log.warning("re-queued %d push(es) left in flight by a previous run", released)
-        # Several workers split each platform's rate; a claim is sent well within its lease.
-        limits = shared_limits(self.settings.delivery_workers, self.settings.delivery_rate_per_second)
-        lease = self.settings.delivery_lease_seconds
-        rates = [limits[p].per_second for p in deliverers if p in limits]  # unpaced platforms: no bound
-        claim_size = max(1, min(50, int(min(rates) * lease / 4))) if rates else 50
-        delivery = DeliveryService(
-            services,
-            outbox,
-            PushRenderer(services),
-            deliverers,
-            worker_id=worker_id,
-            pace=Pacer(limits),
-            claim_size=claim_size,
-            lease=timedelta(seconds=lease),
-            extra_chat_schedules=accountability_schedules,
+
+    async def stop(self) -> None:
+        await self.engine.dispose()
+
+    async def ping(self) -> None:
+        await ping(self.engine)
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """Everything `studybuddy` runs, built once. `open` readies the database; `start` runs the rest."""
+
+    settings: Settings
+    clock: Clock
+    database: Database
+    features: tuple[Feature, ...]
+    kinds: PushKinds
+    services: Services
+    core: Core
+    recipients: StoreRecipients
+    adapters: tuple[Adapter, ...]
+    delivery: DeliveryService
+    scheduler: Scheduler | None  # None where nothing is pushed (the console, one-off CLI commands)
+    ingest: ArxivIngestJob | None
+    ops: OpsServer | None
+    metrics: Metrics
+    components: tuple[Component, ...] = field(repr=False)
+    lifecycle: Lifecycle = field(default_factory=lambda: Lifecycle(), repr=False)
+
+    async def open(self) -> None:
+        """The database, migrated; enough for the console and the CLI."""
+        await self.database.start()
+
+    async def start(self) -> None:
+        """The database, then every other component in order (ops first, so /healthz says 503 early)."""
+        started: list[Component] = []
+        try:
+            await self.open()
+            for component in self.components:
+                await component.start()
+                started.append(component)
+        except BaseException:
+            await _stop_all(started)
+            await self.database.stop()
+            raise
+        self.lifecycle.started = started
+
+    async def stop(self) -> None:
+        """Everything started, in reverse order, then the database; safe to call twice."""
+        started, self.lifecycle.started = self.lifecycle.started, []
+        await _stop_all(started)
+        await self.database.stop()
+
+
+class Lifecycle:
+    """Which components are running: the one thing about a runtime that changes after it is built."""
+
+    def __init__(self) -> None:
+        self.started: list[Component] = []
+
+
+async def _stop_all(components: Sequence[Component]) -> None:
+    for component in reversed(components):
+        try:
+            await component.stop()
+        except Exception:
+            log.exception("stopping %s failed", type(component).__name__)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def build_registry(features: Sequence[Feature]) -> Registry:
+    registry = Registry()
+    for feature in features:
+        feature.register(registry)
+    return registry
+
+
+def bootstrap(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    features: Sequence[Feature] = FEATURES,
+    adapters: Sequence[Adapter] | AdapterFactory | None = None,
+    deliver: bool | None = None,
+    metrics: Metrics | None = None,
+    worker_id: str | None = None,
+    ingest: bool | None = None,
+) -> Runtime:
+    """Build the whole bot from settings; each keyword replaces one part (tests, benchmarks, the console).
+
+    `adapters`: default, every adapter whose token is set; or given, or made from the core by a factory
+    (a real platform adapter needs the core it hands updates to). `deliver`: keep schedules and send pushes;
+    default, when there is an adapter to send through. `ingest`: run the arXiv ingest job; default,
+    `ARXIV_INGEST` when delivering.
+    """
+    clock = clock or SystemClock()
+    if deliver is not None:
+        delivering = deliver
+    else:
+        delivering = bool(settings.secrets_of_adapters()) if adapters is None else callable(adapters) or bool(adapters)
+    database = Database(settings.database_url or default_database_url(), owns_delivery=delivering)
+    worker = worker_id or worker_name()
+    if metrics is None:
+        metrics = PrometheusMetrics() if settings.health_port is not None else NO_METRICS
+    kinds = PushKinds.of(features)
+    registry = build_registry(features)
+    recipients = StoreRecipients(database.store, database.store)
+    schedules: Schedules = ScheduleBook(database.store, database.outbox, kinds, clock) if delivering else NO_SCHEDULES
+    bound: dict[Port[object], object] = {PAPERS: database.papers, ACCOUNTABILITY: database.accountability}
+    services = Services(
+        store=database.store,
+        clock=clock,
+        registry=registry,
+        schedules=schedules,
+        ports=Ports(bound),
+        default_timezone=settings.default_timezone,
+        metrics=metrics,
+    )
+    core = Core(services)
+    platform_adapters = (
+        list(adapters) if adapters is not None else configured_adapters(settings, core, recipients, database)
+    )
+    delivery = build_delivery(settings, services, kinds, database, platform_adapters, recipients, worker)
+    run_ingest = ingest if ingest is not None else (delivering and settings.arxiv_ingest)
+    ingest_job = (
+        ArxivIngestJob(settings.arxiv_feed_url, settings.arxiv_api_url, database.papers, clock, worker, metrics)
+        if run_ingest
+        else None
+    )
+    ops = None
+    if settings.health_port is not None and isinstance(metrics, PrometheusMetrics):
+        ops = OpsServer(
+            database.ping, platform_adapters, metrics, host=settings.health_listen, port=settings.health_port
         )
-        services.reschedule = delivery.refresh
-        self.delivery = delivery
-        return delivery
+    scheduler = None
+    if delivering:
+        jobs: list[Job] = (
+            [("arxiv.ingest", ingest_job, IntervalTrigger(seconds=INGEST_EVERY.total_seconds()))] if ingest_job else []
+        )
+        scheduler = Scheduler(delivery, extra_jobs=jobs)
+    components: list[Component] = [c for c in (ops, ingest_job) if c is not None]
+    components += platform_adapters
+    if scheduler is not None:
+        components.append(scheduler)
+    return Runtime(
+        settings=settings,
+        clock=clock,
+        database=database,
+        features=tuple(features),
+        kinds=kinds,
+        services=services,
+        core=core,
+        recipients=recipients,
+        adapters=tuple(platform_adapters),
+        delivery=delivery,
+        scheduler=scheduler,
+        ingest=ingest_job,
+        ops=ops,
+        metrics=metrics,
+        components=tuple(components),
+    )
 
-    async def start(self, components: list[Component]) -> None:
-        for component in components:
-            await component.start()
-            self.components.append(component)
 
-    async def close(self) -> None:
-        for component in reversed(self.components):
-            try:
-                await component.stop()
-            except Exception:
-                log.exception("stopping %s failed", type(component).__name__)
-        self.components.clear()
-        if self.engine is not None:
-            await self.engine.dispose()
-            self.engine = None
+def build_delivery(
+    settings: Settings,
+    services: Services,
+    kinds: PushKinds,
+    database: Database,
+    adapters: Sequence[Adapter],
+    recipients: StoreRecipients,
+    worker: str,
+) -> DeliveryService:
+    """Pushes through the given adapters, paced per platform; several workers split each platform's rate."""
+    limits = shared_limits(settings.delivery_workers, settings.delivery_rate_per_second)
+    lease = settings.delivery_lease_seconds
+    rates = [limits[a.platform].per_second for a in adapters if a.platform in limits]  # unpaced: no bound
+    claim_size = max(1, min(50, int(min(rates) * lease / 4))) if rates else 50  # a claim is sent well within its lease
+    return DeliveryService(
+        database.outbox,
+        PushRenderer(services, kinds),
+        adapters,
+        recipients,
+        services.clock,
+        services.metrics,
+        worker_id=worker,
+        pace=Pacer(limits),
+        claim_size=claim_size,
+        lease=timedelta(seconds=lease),
+    )
+
+
+def configured_adapters(
+    settings: Settings, core: Core, recipients: StoreRecipients, database: Database
+) -> list[Adapter]:
+    """Every adapter whose token is set, given only what it needs."""
+    adapters: list[Adapter] = []
+    if settings.telegram_bot_token is not None and settings.telegram_bot_token.get_secret_value():
+        from bot.adapters.telegram import TelegramAdapter
+        from bot.adapters.telegram.ptb import default_rate_limiter
+
+        secret = settings.telegram_webhook_secret
+        if settings.telegram_webhook_url and secret is None and settings.delivery_workers > 1:
+            log.warning("several workers in webhook mode need one shared TELEGRAM_WEBHOOK_SECRET")
+        pace = shared_limits(settings.delivery_workers, settings.delivery_rate_per_second)["telegram"]
+        adapters.append(
+            TelegramAdapter(
+                core,
+                settings.telegram_bot_token.get_secret_value(),
+                api_url=settings.telegram_api_url,
+                recipients=recipients,
+                webhook_url=settings.telegram_webhook_url or None,
+                webhook_secret=secret.get_secret_value() if secret is not None else None,
+                webhook_listen=settings.telegram_webhook_listen,
+                webhook_port=settings.telegram_webhook_port,
+                rate_limiter=default_rate_limiter(pace.per_second),
+                receive_updates=settings.telegram_updates,
+            )
+        )
+    if settings.discord_bot_token is not None and settings.discord_bot_token.get_secret_value():
+        from bot.adapters.discord import DiscordAdapter
+        from bot.adapters.discord.endpoints import configure_discord_endpoints
+
+        configure_discord_endpoints(settings.discord_api_url or None, settings.discord_gateway_url or None)
+        adapters.append(
+            DiscordAdapter(
+                core,
+                settings.discord_bot_token.get_secret_value(),
+                settings_store=database.store,
+                guild_id=settings.discord_guild_id,
+            )
+        )
+    return adapters

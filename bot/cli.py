@@ -1,19 +1,34 @@
-"""`studybuddy` / `python -m bot`: console, run, db upgrade, arxiv fetch, plan."""
+"""`studybuddy` / `python -m bot`: every subcommand (console, run, db upgrade, arxiv fetch, plan).
+
+Each builds the bot with `bot.app.bootstrap` and only chooses which parts run.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import getpass
+import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from platformdirs import user_data_dir
 
 from bot.core.types import Lang, lang_from_locale
 
+if TYPE_CHECKING:
+    from bot.config import Settings
+
 EXIT_USAGE = 2
+NO_ADAPTER = (
+    "studybuddy run: no chat adapter is configured.\n"
+    "Set TELEGRAM_BOT_TOKEN and/or DISCORD_BOT_TOKEN in the environment (or a .env file),\n"
+    "or try the bot without a token: studybuddy console"
+)
+log = logging.getLogger("bot.cli")
 
 
 def _env_lang() -> Lang | None:
@@ -52,10 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings(quiet: bool = False):
+def _settings(quiet: bool = False) -> Settings:
     """Settings plus logging; `quiet` (the console) keeps INFO lines out of the chat unless LOG_LEVEL asks."""
-    from bot.logging_setup import configure_logging
-    from bot.settings import Settings
+    from bot.config import Settings, configure_logging
 
     settings = Settings()
     level = "WARNING" if quiet and "LOG_LEVEL" not in os.environ else settings.log_level
@@ -67,19 +81,19 @@ async def _console(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from bot.adapters.console import ConsoleAdapter
-    from bot.app import App
+    from bot.app import bootstrap
 
     settings = _settings(quiet=True)
     if settings.default_timezone == "UTC" and "DEFAULT_TIMEZONE" not in os.environ:
         settings.default_timezone = _local_timezone()
-    app = App(settings)
-    core = await app.open()
+    runtime = bootstrap(settings, adapters=[], deliver=False)
+    await runtime.open()
     try:
         user = args.user or getpass.getuser() or "me"
         files = Path(user_data_dir("studybuddy", appauthor=False)) / "files"
-        await ConsoleAdapter(core, user, args.lang or _env_lang(), files_dir=files).run()
+        await ConsoleAdapter(runtime.core, user, args.lang or _env_lang(), files_dir=files).run()
     finally:
-        await app.close()
+        await runtime.stop()
     return 0
 
 
@@ -93,26 +107,79 @@ def _local_timezone() -> str:
 
 
 async def _run() -> int:
-    from bot.runner import run
+    """`studybuddy run`: every adapter whose token is set, plus the scheduler; stops on SIGTERM/SIGINT."""
+    from bot.app import bootstrap
 
-    return await run(_settings())
+    settings = _settings()
+    if not settings.secrets_of_adapters():
+        print(NO_ADAPTER, file=sys.stderr)
+        return EXIT_USAGE
+    runtime = bootstrap(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await runtime.start()
+        log.info("studybuddy is running with %d adapter(s)", len(runtime.adapters))
+        await stop.wait()
+        log.info("shutting down")
+    finally:
+        await runtime.stop()
+    return 0
 
 
 async def _db_upgrade() -> int:
-    from bot.app import App
+    from bot.app import bootstrap
 
-    app = App(_settings())
-    await app.open()
-    await app.close()
-    print("database is up to date:", app.database_url.split("@")[-1])
+    runtime = bootstrap(_settings(), adapters=[], deliver=False)
+    await runtime.open()
+    await runtime.stop()
+    print("database is up to date:", runtime.database.url.split("@")[-1])
     return 0
+
+
+async def arxiv_fetch(settings: Settings, backfill_days: int | None) -> int:
+    """`studybuddy arxiv fetch [--backfill DAYS]`: ingest now; exit 1 if a fetch recorded a failure."""
+    from bot.app import bootstrap
+    from bot.papers.feed import ArxivClient
+    from bot.papers.ingest import BACKFILL_MAX_DAYS, TextProgress, backfill, ingest_feed
+
+    if backfill_days is not None and not 1 <= backfill_days <= BACKFILL_MAX_DAYS:
+        print(f"--backfill must be between 1 and {BACKFILL_MAX_DAYS} days.", file=sys.stderr)
+        return EXIT_USAGE
+    runtime = bootstrap(settings, adapters=[], deliver=False)
+    await runtime.open()
+    repo, clock = runtime.database.papers, runtime.clock
+    failed = False
+    try:
+        async with ArxivClient(settings.arxiv_feed_url, settings.arxiv_api_url) as client:
+            if backfill_days:
+                bar = TextProgress()
+                record = await backfill(client, repo, backfill_days, bar, clock)
+                bar.close()
+                failed |= record.failed
+                print(
+                    f"back-fill {backfill_days} day(s): {record.status}, {record.items} papers, "
+                    f"{len(record.new_ids)} new, {record.updated_count} updated"
+                    + (f" — {record.error}" if record.error else "")
+                )
+            record = await ingest_feed(client, repo, clock)
+            failed |= record.failed
+            print(
+                f"feed {record.url}: {record.status}, {record.items} items, {len(record.new_ids)} new, "
+                f"{record.updated_count} updated" + (f" — {record.error}" if record.error else "")
+            )
+    finally:
+        await runtime.stop()
+    return 1 if failed else 0
 
 
 def _plan(args: argparse.Namespace) -> int:
     from bot.adapters.render import to_terminal
-    from bot.core.views import plan_overview, week_view
     from bot.i18n import translator
     from bot.plan import load_plan
+    from bot.plan.views import plan_overview, week_view
 
     lang: Lang = args.lang or _env_lang() or "en"
     plan = load_plan(lang)
@@ -140,8 +207,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "plan":
             return _plan(args)
         if args.command == "arxiv":
-            from bot.runner import arxiv_fetch
-
             return asyncio.run(arxiv_fetch(_settings(), args.backfill))
     except KeyboardInterrupt:
         return 130

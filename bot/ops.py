@@ -10,17 +10,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.core.adapter import Adapter
 
 log = logging.getLogger(__name__)
 
 DB_CHECK_TIMEOUT = 3.0
-FeedJob = Callable[[], Awaitable[Any]]
+DatabaseCheck = Callable[[], Awaitable[None]]  # raises when the database cannot answer
 
 
 class PrometheusMetrics:
@@ -61,36 +60,19 @@ class PrometheusMetrics:
         return generate_latest(self.registry)
 
 
-def counted_feed_job(job: FeedJob, metrics: PrometheusMetrics) -> FeedJob:
-    """Wrap the arXiv ingest job so each fetch it records is counted (None means nothing was due)."""
-
-    async def run() -> Any:
-        try:
-            record = await job()
-        except Exception:
-            metrics.feed_fetch("error")
-            raise
-        status = getattr(record, "status", None)
-        if status is not None:
-            metrics.feed_fetch(str(status))
-        return record
-
-    return run
-
-
 class OpsServer:
     """A `Component`: serves GET /healthz and GET /metrics on HEALTH_LISTEN:HEALTH_PORT."""
 
     def __init__(
         self,
-        engine: AsyncEngine,
-        adapters: Sequence[object],
+        check_database: DatabaseCheck,
+        adapters: Sequence[Adapter],
         metrics: PrometheusMetrics,
         *,
         host: str = "127.0.0.1",
         port: int = 9464,
     ) -> None:
-        self.engine = engine
+        self._ping = check_database
         self.adapters = list(adapters)
         self.metrics = metrics
         self.host = host
@@ -115,8 +97,7 @@ class OpsServer:
     async def check_database(self) -> str:
         try:
             async with asyncio.timeout(DB_CHECK_TIMEOUT):
-                async with self.engine.connect() as connection:
-                    await connection.execute(text("SELECT 1"))
+                await self._ping()
         except Exception as error:  # the reason, never the URL (it may hold a password)
             return f"error: {type(error).__name__}"
         return "ok"
@@ -124,8 +105,7 @@ class OpsServer:
     def adapter_states(self) -> dict[str, str]:
         states = {}
         for adapter in self.adapters:
-            name = str(getattr(adapter, "platform", type(adapter).__name__))
-            states[name] = "connected" if getattr(adapter, "connected", False) else "disconnected"
+            states[adapter.platform] = "connected" if adapter.connected else "disconnected"
         return states
 
     async def healthz(self, _request: web.Request) -> web.Response:

@@ -1,7 +1,7 @@
-"""Check-ins, streak states, group rosters and group settings (issue 7).
+"""Check-ins, streak states, group rosters and group settings.
 
 Each method is one short transaction. Streaks are incremental: `streak_days` holds the run's state after
-each counted day (see bot/core/streaks.py), so a check-in reads one earlier state and writes one row, an
+each counted day (see bot/accountability/streaks.py), so a check-in reads one earlier state and writes one row, an
 undo deletes one; only states after the changed date are re-applied (normally none: a `/done yesterday`
 after today's check-in re-applies one).
 """
@@ -33,8 +33,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeEngine
 
-from bot.core.ports import CheckinOutcome, Member, StreakWindow, UndoOutcome
-from bot.core.streaks import DayState, advance
+from bot.accountability.ports import CheckinOutcome, Member, StreakWindow, UndoOutcome
+from bot.accountability.streaks import DayState, advance
 from bot.core.types import PauseSpan, User
 from storage.base import SqlRepository
 from storage.models import USER_COLUMNS, Base, CheckinRow, EnrolmentRow, PauseRow, UserRow, UTCDateTime, utcnow

@@ -28,9 +28,9 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.outbox import DueBatch, OutboxItem, OutboxStatus
-from bot.core.scheduling import DesiredSchedule, DueSchedule, Occurrence, PushKind, Recurrence
 from bot.core.types import SubjectRef
+from bot.delivery.outbox import DueBatch, OutboxItem, OutboxStatus
+from bot.delivery.schedule import DesiredSchedule, DueSchedule, Occurrence, Recurrence
 from storage.base import SqlRepository
 from storage.models import Base, UTCDateTime, utcnow
 
@@ -113,7 +113,7 @@ class SqlOutbox(SqlRepository):
         self,
         platform: str,
         subject: SubjectRef,
-        kinds: Sequence[PushKind],
+        kinds: Sequence[str],
         desired: Sequence[tuple[DesiredSchedule, Occurrence]],
     ) -> None:
         """Make the subject's schedules of `kinds` exactly `desired` (others of those kinds are removed)."""
@@ -204,7 +204,7 @@ class SqlOutbox(SqlRepository):
             )
         return inserted
 
-    async def next_due(self, subject: SubjectRef) -> tuple[PushKind, datetime] | None:
+    async def next_due(self, subject: SubjectRef) -> tuple[str, datetime] | None:
         query = (
             select(ScheduleRow.kind, ScheduleRow.next_due_at)
             .where(ScheduleRow.subject_kind == subject.kind, ScheduleRow.subject_id == subject.id)

@@ -8,9 +8,8 @@ because SQLite's lower() folds ASCII only and would disagree with PostgreSQL on 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -29,15 +28,13 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.ports import Paper, TopicAdd
+from bot.papers.ports import FetchRecord, FetchSource, FetchStatus, Paper, TopicAdd, UpsertResult
 from storage.base import SqlRepository
 from storage.models import Base, UserRow, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
-    from bot.feeds.arxiv_parse import ArxivPaper
+    from bot.papers.feed.parse import ArxivPaper
 
-FetchStatus = Literal["ok", "empty", "stale", "not_modified", "error"]
-FetchSource = Literal["feed", "api"]
 # Same version seen twice (e.g. `new` in cs.CL, `cross` in cs.LG): keep the most original announcement.
 TYPE_PRIORITY = {"new": 0, "cross": 1, "replace": 2, "replace-cross": 3}
 _ARXIV_TZ = ZoneInfo("America/New_York")
@@ -91,33 +88,6 @@ class UserTopicRow(Base):
     topic: Mapped[str] = mapped_column(String(64))
     topic_key: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-
-@dataclass(frozen=True, slots=True)
-class FetchRecord:
-    """What one fetch did; `ingest_feed` returns it and the `paper_fetches` table keeps it."""
-
-    at: datetime
-    source: FetchSource
-    url: str
-    status: FetchStatus
-    http_status: int | None = None
-    feed_date: date | None = None
-    items: int = 0
-    new_ids: tuple[str, ...] = ()
-    updated_count: int = 0
-    type_counts: dict[str, int] = field(default_factory=dict)
-    error: str | None = None
-
-    @property
-    def failed(self) -> bool:
-        return self.status == "error"
-
-
-@dataclass(frozen=True, slots=True)
-class UpsertResult:
-    new_ids: tuple[str, ...]
-    updated_ids: tuple[str, ...]
 
 
 def topic_key(topic: str) -> str:

@@ -9,8 +9,9 @@ from collections.abc import Collection
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, delete, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.types import Chat, ChatKind, Enrolment, Jump, Lang, PauseSpan, SubjectRef, User
 from storage.base import SqlRepository
@@ -244,19 +245,31 @@ class SqlStore(SqlRepository):
         async with self.sessions.begin() as session:
             session.add(PauseRow(enrolment_id=enrolment_id, start_date=on))
 
-    async def end_pause(self, enrolment_id: int, on: date) -> None:
+    async def end_pause(self, enrolment_id: int, on: date) -> Enrolment:
         async with self.sessions.begin() as session:
-            open_pauses = (
-                await session.execute(
-                    select(PauseRow).where(PauseRow.enrolment_id == enrolment_id, PauseRow.end_date.is_(None))
-                )
-            ).scalars()
-            for pause in open_pauses:
-                pause.end_date = max(on, pause.start_date)
+            await self._end_pauses(session, enrolment_id, on)
+            return await self._enrolment(session, enrolment_id)
 
-    async def add_jump(self, enrolment_id: int, on: date, day_index: int) -> None:
+    async def add_jump(self, enrolment_id: int, on: date, day_index: int) -> Enrolment:
+        """Today becomes plan day `day_index`; a paused plan resumes with it, in the same transaction."""
         async with self.sessions.begin() as session:
-            await session.execute(
-                JumpRow.__table__.delete().where(JumpRow.enrolment_id == enrolment_id, JumpRow.on_date == on)
-            )
+            await self._end_pauses(session, enrolment_id, on)
+            await session.execute(delete(JumpRow).where(JumpRow.enrolment_id == enrolment_id, JumpRow.on_date == on))
             session.add(JumpRow(enrolment_id=enrolment_id, on_date=on, day_index=day_index))
+            return await self._enrolment(session, enrolment_id)
+
+    @staticmethod
+    async def _end_pauses(session: AsyncSession, enrolment_id: int, on: date) -> None:
+        open_pauses = (
+            await session.execute(
+                select(PauseRow).where(PauseRow.enrolment_id == enrolment_id, PauseRow.end_date.is_(None))
+            )
+        ).scalars()
+        for pause in open_pauses:
+            pause.end_date = max(on, pause.start_date)
+
+    @staticmethod
+    async def _enrolment(session: AsyncSession, enrolment_id: int) -> Enrolment:
+        await session.flush()
+        query = select(EnrolmentRow).where(EnrolmentRow.id == enrolment_id).execution_options(populate_existing=True)
+        return to_enrolment((await session.execute(query)).unique().scalar_one())

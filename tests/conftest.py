@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import App
+from bot.app import Runtime
+from bot.core.adapter import Adapter
 from bot.core.clock import ManualClock
 from bot.core.dispatcher import Core
-from bot.settings import Settings
-from tests.support import Chatter, PgDatabase, at
+from bot.delivery.service import DeliveryService
+from tests.support import Chatter, PgDatabase, RecordingDeliverer, at, make_runtime
 
 # Set TEST_DATABASE_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/studybuddy_test) to run every
 # database test on PostgreSQL as well; each such test gets a database of its own, dropped afterwards.
@@ -53,17 +54,33 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-async def app(database_url: str, clock: ManualClock) -> AsyncIterator[App]:
-    application = App(Settings(database_url=database_url, _env_file=None), clock=clock)
-    await application.open()
-    yield application
-    await application.close()
+def platform(clock: ManualClock) -> RecordingDeliverer:
+    """A console platform that records every push; modules that test pushes put it in `app_adapters`."""
+    return RecordingDeliverer("console", clock)
 
 
 @pytest.fixture
-def core(app: App) -> Core:
-    assert app.core is not None
+def app_adapters() -> list[Adapter]:
+    """The adapters the `app` runtime pushes through; a module that tests pushes overrides this."""
+    return []
+
+
+@pytest.fixture
+async def app(database_url: str, clock: ManualClock, app_adapters: list[Adapter]) -> AsyncIterator[Runtime]:
+    runtime = make_runtime(database_url, clock, app_adapters)
+    await runtime.open()
+    yield runtime
+    await runtime.stop()
+
+
+@pytest.fixture
+def core(app: Runtime) -> Core:
     return app.core
+
+
+@pytest.fixture
+def delivery(app: Runtime) -> DeliveryService:
+    return app.delivery
 
 
 @pytest.fixture

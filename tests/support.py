@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -14,6 +15,9 @@ from sqlalchemy import Engine, MetaData, create_engine, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from bot.app import Runtime, bootstrap
+from bot.config import Settings
+from bot.core.adapter import Adapter, DeliveryResult
 from bot.core.clock import ManualClock
 from bot.core.dispatcher import Core
 from bot.core.types import ChatRef, Incoming, Reply, UserRef
@@ -64,6 +68,32 @@ class Chatter:
 
     async def text(self, line: str) -> str:
         return "\n\n".join(reply.text.to_plain() for reply in await self.say(line))
+
+
+def settings_for(database_url: str, **values: Any) -> Settings:
+    """Settings from the arguments only: no environment file."""
+    return Settings(database_url=database_url, _env_file=None, **values)
+
+
+def make_runtime(
+    database_url: str,
+    clock: ManualClock,
+    adapters: Sequence[Adapter] = (),
+    *,
+    deliver: bool | None = None,
+    **overrides: Any,
+) -> Runtime:
+    """The bot as `studybuddy run` builds it, on the given database and clock, pushing through `adapters`
+    (delivering whenever there are some, or when `deliver` says so); the arXiv ingest stays off."""
+    settings = overrides.pop("settings", None) or settings_for(database_url)
+    return bootstrap(
+        settings,
+        clock=clock,
+        adapters=list(adapters),
+        deliver=bool(adapters) if deliver is None else deliver,
+        ingest=False,
+        **overrides,
+    )
 
 
 def snapshot(database_url: str) -> dict[str, list[tuple[Any, ...]]]:
@@ -125,7 +155,9 @@ def clock_at(text: str, tz: str = "UTC") -> ManualClock:
 
 
 class RecordingDeliverer:
-    """A platform that accepts every push (or answers from a script) and remembers what it got."""
+    """A platform adapter that accepts every push (or answers from a script) and remembers what it got."""
+
+    connected = True
 
     def __init__(self, platform: str = "console", clock: ManualClock | None = None) -> None:
         self.platform = platform
@@ -134,9 +166,13 @@ class RecordingDeliverer:
         self.script: list[Any] = []
         self.skips: list[int] = []  # the `skip` of every call: how far earlier attempts got
 
-    async def deliver(self, target: Any, replies: Any, skip: int = 0) -> Any:
-        from bot.core.delivery import DeliveryResult
+    async def start(self) -> None:
+        return None
 
+    async def stop(self) -> None:
+        return None
+
+    async def deliver(self, target: Any, replies: Any, skip: int = 0) -> Any:
         result = self.script.pop(0) if self.script else DeliveryResult.sent()
         self.skips.append(skip)
         if result.outcome == "sent":

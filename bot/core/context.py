@@ -2,48 +2,50 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.core.clock import Clock, local_today
 from bot.core.metrics import NO_METRICS, Metrics
-from bot.core.outbox import OutboxRepo
-from bot.core.ports import AccountabilityRepo, PaperRepo, Store
+from bot.core.ports import NO_SCHEDULES, Port, Ports, Schedules, Store
 from bot.core.registry import Registry
 from bot.core.types import Chat, Incoming, Lang, SubjectRef, User
 from bot.i18n import Translator, translator
-from bot.plan import Plan, load_plan
+
+T = TypeVar("T")
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Services:
-    """Long-lived collaborators, wired once in the composition root (bot/app.py)."""
+    """Long-lived collaborators, built complete once by the bootstrap (bot/app.py) and never changed.
+
+    `store` and `schedules` are the ports every feature shares; a feature's own collaborators (its
+    repository, say) are bound in `ports` under the feature's typed `Port` key.
+    """
 
     store: Store
     clock: Clock
     registry: Registry
+    schedules: Schedules = NO_SCHEDULES
+    ports: Ports = field(default_factory=Ports)
     default_timezone: str = "UTC"
-    plan_loader: Callable[[Lang], Plan] = load_plan
-    # Optional collaborators: a feature without one answers that it isn't set up instead of failing.
-    papers: PaperRepo | None = None
-    outbox: OutboxRepo | None = None
-    accountability: AccountabilityRepo | None = None
-    reading_post: Callable[..., Awaitable[Any]] | None = None  # bot.core.papers.reading_post
-    stats_renderer: Callable[..., bytes] | None = None  # bot/render_stats.py (Pillow stays out of the core)
-    calendar_export: Callable[..., bytes] | None = None  # bot/calendar_export.py (icalendar likewise)
     metrics: Metrics = NO_METRICS
-    reschedule: Callable[[SubjectRef], Awaitable[None]] | None = None
+
+    def port(self, key: Port[T]) -> T:
+        return self.ports[key]
 
 
 @dataclass(slots=True)
 class Context:
+    """One command's view of the world; `user` and `chat` are refreshed when the command saves them."""
+
     services: Services
     incoming: Incoming
     user: User
     chat: Chat | None
     args: dict[str, Any] = field(default_factory=dict)
+    command: str | None = None  # the command (and subcommand) being run, for its usage line
 
     @property
     def in_group(self) -> bool:
@@ -59,6 +61,10 @@ class Context:
         return self.chat.timezone if self.chat is not None else self.user.timezone
 
     @property
+    def reading_day(self) -> int:
+        return self.chat.reading_day if self.chat is not None else self.user.reading_day
+
+    @property
     def subject(self) -> SubjectRef:
         """Whose plan a command acts on: the group's cohort in a group, the user's own elsewhere."""
         return SubjectRef("chat", self.chat.id) if self.chat is not None else SubjectRef("user", self.user.id)
@@ -68,17 +74,22 @@ class Context:
         return translator(self.lang)
 
     @property
-    def plan(self) -> Plan:
-        return self.services.plan_loader(self.lang)
-
-    @property
     def store(self) -> Store:
         return self.services.store
 
+    def port(self, key: Port[T]) -> T:
+        return self.services.ports[key]
+
+    async def save(self, **fields: Any) -> None:
+        """Write preferences to the subject of the chat (the group in a group, else the user) and see them."""
+        if self.chat is not None:
+            self.chat = await self.store.update_chat(self.chat.id, **fields)
+        else:
+            self.user = await self.store.update_user(self.user.id, **fields)
+
     async def schedules_changed(self, subject: SubjectRef | None = None) -> None:
-        """Tell the scheduler that reminder-relevant settings changed (no-op without a scheduler)."""
-        if self.services.reschedule is not None:
-            await self.services.reschedule(subject or self.subject)
+        """Tell the scheduler that reminder-relevant settings changed (a no-op where nothing pushes)."""
+        await self.services.schedules.refresh(subject or self.subject)
 
     def today(self) -> date:
         """Today in the chat's own timezone: day boundaries are never the server's."""

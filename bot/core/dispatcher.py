@@ -12,8 +12,9 @@ import time
 from collections.abc import Sequence
 
 from bot.core.context import Context, Services
-from bot.core.markup import Rich, bold, plain
-from bot.core.registry import ArgError, CommandSpec, Registry, parse_args
+from bot.core.markup import plain
+from bot.core.registry import ArgError, CommandSpec, Registry, parse_command
+from bot.core.replies import expired_button, usage_reply
 from bot.core.types import Chat, Incoming, Lang, Reply, User, lang_from_locale
 from bot.i18n import translator
 
@@ -110,7 +111,7 @@ class Core:
         if incoming.action is not None:
             found = self.registry.action_for(incoming.action)
             if found is None:
-                return [Reply(plain(_("This button no longer works. Send /today for a fresh one.")), ephemeral=True)]
+                return [expired_button(ctx)]
             handler, payload = found
             return _as_list(await handler(ctx, payload))
         head, _sep, rest = text.partition(" ")
@@ -127,16 +128,18 @@ class Core:
                     )
                 )
             ]
+        ctx.command = spec.name
         if _CONTROL.search(rest):
-            return [self.usage_reply(ctx, spec, _("Control characters are not allowed."))]
+            return [usage_reply(ctx, _("Control characters are not allowed."))]
         refusal = await self._refuse(ctx, spec)
         if refusal is not None:
             return [refusal]
         try:
-            ctx.args = parse_args(spec, rest.split(), rest)
+            parsed = parse_command(spec, rest)
         except ArgError as error:
-            return [self.usage_reply(ctx, spec, _(error.message, **dict(error.values)))]
-        return _as_list(await spec.handler(ctx))
+            return [usage_reply(ctx, _(error.message, **dict(error.values)), error.command)]
+        ctx.command, ctx.args = parsed.command, parsed.values
+        return _as_list(await parsed.handler(ctx))
 
     async def _refuse(self, ctx: Context, spec: CommandSpec) -> Reply | None:
         _ = ctx._
@@ -152,8 +155,3 @@ class Core:
                     ephemeral=True,
                 )
         return None
-
-    @staticmethod
-    def usage_reply(ctx: Context, spec: CommandSpec, problem: str) -> Reply:
-        usage: Rich = bold(ctx._("Usage:")) + plain("\n" + spec.usage(ctx.lang))
-        return Reply(plain(problem + "\n") + usage, ephemeral=True)

@@ -1,11 +1,14 @@
-"""Repository ports: what the core needs from storage, nothing about how it is stored."""
+"""The ports every feature shares: people, chats, enrolments, key-value settings and schedules.
+
+Each feature keeps its own ports beside it (bot/papers/ports.py, bot/accountability/ports.py); storage/
+implements them all.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
-from datetime import date
-from typing import Any, Literal, Protocol
+from collections.abc import Collection, Mapping
+from datetime import date, datetime, timedelta
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from bot.core.types import Chat, ChatKind, Enrolment, Lang, SubjectRef, User
 
@@ -55,133 +58,86 @@ class EnrolmentRepo(Protocol):
 
     async def start_pause(self, enrolment_id: int, on: date) -> None: ...
 
-    async def end_pause(self, enrolment_id: int, on: date) -> None: ...
+    async def end_pause(self, enrolment_id: int, on: date) -> Enrolment:
+        """End an open pause on `on`; returns the enrolment as it is now."""
+        ...
 
-    async def add_jump(self, enrolment_id: int, on: date, day_index: int) -> None: ...
+    async def add_jump(self, enrolment_id: int, on: date, day_index: int) -> Enrolment:
+        """Today becomes plan day `day_index` (ending an open pause), in one transaction."""
+        ...
 
 
 class Store(UserRepo, ChatRepo, EnrolmentRepo, Protocol):
     """Everything the command handlers read and write."""
 
 
-# papers (issue 6) ----------------------------------------------------------------------------------------
-TopicAdd = Literal["added", "duplicate", "full"]
+class KeyValueStore(Protocol):
+    """Small settings rows shared by every worker (Discord's command hash, feed validators, job leases)."""
 
+    async def get_setting(self, key: str) -> str | None: ...
 
-@dataclass(frozen=True, slots=True)
-class Paper:
-    """One stored arXiv paper (latest version seen), as the core ranks and shows it."""
+    async def set_setting(self, key: str, value: str) -> None: ...
 
-    arxiv_id: str
-    version: int
-    title: str
-    authors: tuple[str, ...]
-    abstract: str
-    categories: tuple[str, ...]
-    primary_category: str
-    announce_type: str
-    announced: date | None
-    link: str
-
-
-class PaperRepo(Protocol):
-    """Stored arXiv papers and each learner's own topics; ingest writes papers outside the core."""
-
-    async def recent_papers(self, since: date, limit: int = 5000) -> Sequence[Paper]:
-        """Papers announced on or after `since`, newest first."""
-        ...
-
-    async def paper_count(self) -> int: ...
-
-    async def list_topics(self, user_id: int) -> list[str]: ...
-
-    async def add_topic(self, user_id: int, topic: str, max_topics: int) -> TopicAdd:
-        """Add unless a case-insensitive duplicate exists or the user already keeps `max_topics`."""
-        ...
-
-    async def remove_topic(self, user_id: int, topic: str) -> bool:
-        """Remove case-insensitively; False when the user had no such topic."""
+    async def take_lease(self, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+        """Hold the named lease until `now + ttl` unless another holder's still runs; True when held."""
         ...
 
 
-# accountability (issue 7) --------------------------------------------------------------------------------
-from datetime import datetime  # noqa: E402
+class Schedules(Protocol):
+    """When pushes fall due for a subject: commands that change reminder settings call `refresh`."""
 
-from bot.core.streaks import DayState  # noqa: E402
-from bot.core.types import PauseSpan  # noqa: E402
+    async def refresh(self, subject: SubjectRef) -> None: ...
 
-CheckinStatus = Literal["new", "more", "already"]
-
-
-@dataclass(frozen=True, slots=True)
-class CheckinOutcome:
-    """What a check-in changed: a new day, more tasks on a counted day, or nothing (`already`)."""
-
-    status: CheckinStatus
-    tasks: int  # the day's task mask after the check-in
-    day: DayState | None  # the checked-in day's state when it newly counted
-    latest: DayState | None  # the learner's latest counted day after the change
-
-
-@dataclass(frozen=True, slots=True)
-class StreakWindow:
-    """What `/streak` shows, read together: the learner's own plan pauses and the bounded run states."""
-
-    pauses: tuple[PauseSpan, ...]
-    base: DayState | None  # the latest state before the window, if any
-    states: list[DayState]  # every state inside the window, oldest first
-
-
-@dataclass(frozen=True, slots=True)
-class UndoOutcome:
-    tasks: int  # the mask that was taken back
-    removed: DayState | None  # the state the day had (e.g. `earned` tells a freeze was taken back)
-    latest: DayState | None
-
-
-@dataclass(frozen=True, slots=True)
-class Member:
-    """An active roster member with the state of their latest counted day and their own plan pauses."""
-
-    user: User
-    joined_on: date  # the group's local date of joining: the member counts for group days from then
-    latest: DayState | None
-    pauses: tuple[PauseSpan, ...] = ()  # streak pauses are the member's own (a group's pause isn't theirs)
-
-
-class AccountabilityRepo(Protocol):
-    """Check-ins, incremental streak states, group rosters and the group-streak share."""
-
-    async def checkin(
-        self, user_id: int, on: date, tasks: int, chat_id: int | None, pauses: Sequence[PauseSpan]
-    ) -> CheckinOutcome: ...
-
-    async def undo(self, user_id: int, on: date, pauses: Sequence[PauseSpan]) -> UndoOutcome | None: ...
-
-    async def streak_window(self, user_id: int, since: date) -> StreakWindow:
-        """The learner's pauses, the latest state before `since` and every state from `since` on, in one
-        connection: `/streak` is read often and each extra round trip costs more than the rows."""
+    async def next_due(self, subject: SubjectRef) -> tuple[str, datetime] | None:
+        """The next scheduled push (kind name, UTC instant), if any."""
         ...
 
-    async def checkins(self, user_ids: Collection[int], since: date, until: date) -> list[tuple[int, date, int]]: ...
 
-    async def mask_counts(self, user_ids: Collection[int], since: date, until: date) -> list[tuple[int, int, int]]:
-        """(user id, task mask, number of days with that mask) in the dates (inclusive): the week's tasks of a
-        whole roster as a few aggregate rows instead of one row per member-day."""
-        ...
+class NoSchedules:
+    """A runtime that doesn't push (the console, one-off CLI commands) keeps no schedules."""
 
-    async def group_checked_per_day(self, chat_id: int, since: date, until: date) -> dict[date, int]:
-        """Per date, how many active members checked in for it on or after the day they joined."""
-        ...
+    async def refresh(self, subject: SubjectRef) -> None:
+        return None
 
-    async def join(self, chat_id: int, user_id: int, now: datetime, on: date) -> bool:
-        """Add (or re-activate) a roster member; False when already active (nothing written)."""
-        ...
+    async def next_due(self, subject: SubjectRef) -> tuple[str, datetime] | None:
+        return None
 
-    async def leave(self, chat_id: int, user_id: int) -> bool: ...
 
-    async def roster(self, chat_id: int) -> list[Member]: ...
+NO_SCHEDULES = NoSchedules()
 
-    async def share(self, chat_id: int) -> int: ...
+T = TypeVar("T")
 
-    async def set_share(self, chat_id: int, percent: int) -> None: ...
+
+class Port(Generic[T]):
+    """A typed key for one feature's collaborator in `Ports`: the feature names what it needs, the
+    bootstrap binds an implementation, and the kernel never learns any feature's types."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Port({self.name!r})"
+
+
+class NotWired(LookupError):
+    """A feature asked for a port the bootstrap didn't bind: a wiring bug, never user input."""
+
+
+class Ports:
+    """Feature collaborators bound once by the bootstrap; read-only afterwards."""
+
+    __slots__ = ("_bound",)
+
+    def __init__(self, bound: Mapping[Port[Any], object] | None = None) -> None:
+        self._bound: Mapping[Port[Any], object] = dict(bound or {})
+
+    def __getitem__(self, port: Port[T]) -> T:
+        try:
+            return cast(T, self._bound[port])
+        except KeyError:
+            raise NotWired(port.name) from None
+
+    def __contains__(self, port: object) -> bool:
+        return port in self._bound

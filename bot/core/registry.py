@@ -57,19 +57,45 @@ class ArgSpec:
 
 
 @dataclass(frozen=True, slots=True)
-class CommandSpec:
+class Subcommand:
+    """One action word of a command (`/topics add`), with its own arguments, handler and usage."""
+
     name: str
     help: Bilingual
     handler: Handler
     args: tuple[ArgSpec, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    name: str
+    help: Bilingual
+    handler: Handler | None
+    args: tuple[ArgSpec, ...] = ()
     scope: Scope = "any"
     group_admin: bool = False
     menu: bool = True
+    subcommands: tuple[Subcommand, ...] = ()
+    default_subcommand: str | None = None  # what a bare `/topics` runs
 
     def usage(self, lang: Lang) -> str:
+        if self.subcommands:
+            return "\n".join(self.subcommand_usage(sub, lang) for sub in self.subcommands)
         head = " ".join([f"/{self.name}", *(a.placeholder() for a in self.args)])
         details = [f"  {a.placeholder()}: {a.help[lang]}" for a in self.args]
         return "\n".join([head, *details])
+
+    def subcommand_usage(self, sub: Subcommand, lang: Lang) -> str:
+        head = " ".join([f"/{self.name} {sub.name}", *(a.placeholder() for a in sub.args)])
+        details = [f"  {a.placeholder()}: {a.help[lang]}" for a in sub.args]
+        return "\n".join([f"{head} — {sub.help[lang]}", *details])
+
+    def subcommand(self, name: str) -> Subcommand | None:
+        return next((sub for sub in self.subcommands if sub.name == name), None)
+
+    @property
+    def subcommand_names(self) -> tuple[str, ...]:
+        return tuple(sub.name for sub in self.subcommands)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +104,7 @@ class ArgError(Exception):
 
     message: str
     values: tuple[tuple[str, Any], ...] = ()
+    command: str | None = None  # the subcommand whose usage explains it, e.g. `topics add`
 
 
 ActionHandler = Callable[["Context", str], Awaitable[Reply | Sequence[Reply]]]
@@ -87,6 +114,13 @@ class Registry:
     def __init__(self) -> None:
         self._commands: dict[str, CommandSpec] = {}
         self._actions: dict[str, ActionHandler] = {}
+
+    def _add(self, spec: CommandSpec) -> None:
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,31}", spec.name):
+            raise ValueError(f"command names must be lowercase words usable on every platform: {spec.name!r}")
+        if spec.name in self._commands:
+            raise ValueError(f"command /{spec.name} registered twice")
+        self._commands[spec.name] = spec
 
     def command(
         self,
@@ -99,23 +133,51 @@ class Registry:
         group_admin: bool = False,
         menu: bool = True,
     ) -> Callable[[Handler], Handler]:
-        if not re.fullmatch(r"[a-z][a-z0-9_]{0,31}", name):
-            raise ValueError(f"command names must be lowercase words usable on every platform: {name!r}")
-        if name in self._commands:
-            raise ValueError(f"command /{name} registered twice")
+        """Register a top-level handler: `registry.command("today", en=..., zh=...)(today)`."""
 
         def decorate(handler: Handler) -> Handler:
-            self._commands[name] = CommandSpec(
-                name, {"en": en, "zh": zh}, handler, tuple(args), scope, group_admin, menu
-            )
+            self._add(CommandSpec(name, {"en": en, "zh": zh}, handler, tuple(args), scope, group_admin, menu))
             return handler
 
         return decorate
+
+    def group(
+        self,
+        name: str,
+        *,
+        en: str,
+        zh: str,
+        subcommands: Sequence[Subcommand],
+        default: str | None = None,
+        scope: Scope = "any",
+        group_admin: bool = False,
+        menu: bool = True,
+    ) -> None:
+        """A command made of action words (`/topics add|remove|list`), each with its own arguments."""
+        if not subcommands:
+            raise ValueError(f"/{name} needs at least one subcommand")
+        if default is not None and default not in {s.name for s in subcommands}:
+            raise ValueError(f"/{name}: default subcommand {default!r} is not one of its subcommands")
+        self._add(
+            CommandSpec(
+                name,
+                {"en": en, "zh": zh},
+                None,
+                (),
+                scope,
+                group_admin,
+                menu,
+                tuple(subcommands),
+                default,
+            )
+        )
 
     def action(self, prefix: str) -> Callable[[ActionHandler], ActionHandler]:
         """Register a button handler for callback data `prefix:payload`."""
 
         def decorate(handler: ActionHandler) -> ActionHandler:
+            if prefix in self._actions:
+                raise ValueError(f"button action {prefix!r} registered twice")
             self._actions[prefix] = handler
             return handler
 
@@ -123,6 +185,15 @@ class Registry:
 
     def get(self, name: str) -> CommandSpec | None:
         return self._commands.get(name)
+
+    def usage(self, command: str, lang: Lang) -> str | None:
+        """The usage of `topics` or of one subcommand, `topics add`."""
+        name, _sep, sub_name = command.partition(" ")
+        spec = self._commands.get(name)
+        if spec is None:
+            return None
+        sub = spec.subcommand(sub_name) if sub_name else None
+        return spec.subcommand_usage(sub, lang) if sub is not None else spec.usage(lang)
 
     def action_for(self, data: str) -> tuple[ActionHandler, str] | None:
         prefix, _, payload = data.partition(":")
@@ -196,20 +267,69 @@ def parse_arg(spec: ArgSpec, raw: str) -> Any:
     return raw
 
 
+_WORD = re.compile(r"\S+")
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A command line matched to its spec: which handler runs, with which values, under which name."""
+
+    handler: Handler
+    values: dict[str, Any]
+    command: str  # `topics add`: what a usage line is about
+
+
+def split_tokens(rest: str) -> list[tuple[str, int]]:
+    """Whitespace-separated tokens with where each starts, so a text argument keeps the line's own spacing."""
+    return [(m.group(), m.start()) for m in _WORD.finditer(rest)]
+
+
+def parse_command(spec: CommandSpec, rest: str) -> Parsed:
+    """Pick the subcommand (if the command has any), then match the remaining tokens to its arguments."""
+    tokens = split_tokens(rest)
+    if not spec.subcommands:
+        assert spec.handler is not None
+        return Parsed(spec.handler, match_args(spec.args, tokens, rest, f"/{spec.name}"), spec.name)
+    names = spec.subcommand_names
+    if tokens:
+        word = tokens[0][0].lower()
+        sub = spec.subcommand(word)
+        if sub is None:
+            raise ArgError("Choose one of: {choices}.", (("choices", ", ".join(names)),))
+        tokens = tokens[1:]
+    elif spec.default_subcommand is not None:
+        sub = spec.subcommand(spec.default_subcommand)
+    else:
+        raise ArgError("Choose one of: {choices}.", (("choices", ", ".join(names)),))
+    assert sub is not None
+    label = f"{spec.name} {sub.name}"
+    try:
+        values = match_args(sub.args, tokens, rest, f"/{label}")
+    except ArgError as error:
+        raise ArgError(error.message, error.values, label) from None
+    return Parsed(sub.handler, values, label)
+
+
 def parse_args(spec: CommandSpec, tokens: Sequence[str], rest: str) -> dict[str, Any]:
-    """Match tokens to a command's arguments; the last `text` argument takes the rest of the line."""
+    """Match a plain command's tokens to its arguments (kept for callers that already split the line)."""
+    return match_args(spec.args, split_tokens(rest), rest, f"/{spec.name}")
+
+
+def match_args(args: Sequence[ArgSpec], tokens: Sequence[tuple[str, int]], rest: str, label: str) -> dict[str, Any]:
+    """Match tokens to arguments; a trailing `text` argument takes only the tokens nothing else used."""
     values: dict[str, Any] = {}
     position = 0
-    for arg in spec.args:
+    for arg in args:
         if arg.kind == "text":
-            if rest.strip():
-                values[arg.name] = parse_arg(arg, rest.strip())
+            text = rest[tokens[position][1] :].strip() if position < len(tokens) else ""
+            if text:
+                values[arg.name] = parse_arg(arg, text)
             elif arg.required:
                 raise ArgError("Missing {name}.", (("name", arg.name),))
             position = len(tokens)
             break
         if arg.kind == "ints":
-            items = tokens[position:]
+            items = [token for token, _start in tokens[position:]]
             if len(items) > arg.max_items:
                 raise ArgError("Too many values: at most {limit}.", (("limit", arg.max_items),))
             values[arg.name] = sorted(
@@ -221,10 +341,12 @@ def parse_args(spec: CommandSpec, tokens: Sequence[str], rest: str) -> dict[str,
             position = len(tokens)
             break
         if position < len(tokens):
-            values[arg.name] = parse_arg(arg, tokens[position])
+            values[arg.name] = parse_arg(arg, tokens[position][0])
             position += 1
         elif arg.required:
             raise ArgError("Missing {name}.", (("name", arg.name),))
     if position < len(tokens):
+        if not args:
+            raise ArgError("{command} takes nothing after it.", (("command", label),))
         raise ArgError("Too many arguments.")
     return values

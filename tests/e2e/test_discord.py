@@ -1,4 +1,4 @@
-"""The real App on a real SQLite file and the real Discord adapter against the loopback Discord fake.
+"""The real runtime on a real SQLite file and the real Discord adapter against the loopback Discord fake.
 
 Every wait is event-driven on the fake (no sleeps); the adapter's timeouts are shortened via its
 constructor (guild_ready_timeout, reidentify_delay, unanswered_after), never patched.
@@ -17,14 +17,14 @@ import discord
 import pytest
 
 from bot.adapters.discord import DiscordAdapter
-from bot.adapters.discord_endpoints import current_discord_endpoints, discord_endpoints, reset_discord_endpoints
-from bot.app import App
+from bot.adapters.discord.endpoints import current_discord_endpoints, discord_endpoints, reset_discord_endpoints
+from bot.app import Runtime, bootstrap
+from bot.config import Settings
+from bot.core.adapter import Target
 from bot.core.context import Context
-from bot.core.delivery import Target
 from bot.core.dispatcher import Core
 from bot.core.markup import bold, join, plain
 from bot.core.types import Attachment, Button, Reply
-from bot.settings import Settings
 from tests.fakes.discord import FakeDiscordServer, RestCall, payloads
 
 TOKEN = "discord-test-token"
@@ -39,7 +39,7 @@ class Discord:
 
     server: FakeDiscordServer
     core: Core
-    app: App
+    app: Runtime
     adapters: list[DiscordAdapter]
     release_slow: asyncio.Event
 
@@ -52,11 +52,10 @@ class Discord:
         return self.server.guilds[1]
 
     async def start_adapter(self, **options: Any) -> DiscordAdapter:
-        assert self.app.store is not None
         adapter = DiscordAdapter(
             self.core,
             TOKEN,
-            settings_store=self.app.store,
+            settings_store=self.app.database.store,
             ready_timeout=10.0,
             guild_ready_timeout=0.05,
             reidentify_delay=0.0,
@@ -143,7 +142,7 @@ def register_test_commands(core: Core) -> asyncio.Event:
 
 
 @pytest.fixture
-async def discord_env(app: App, core: Core) -> AsyncIterator[Discord]:
+async def discord_env(app: Runtime, core: Core) -> AsyncIterator[Discord]:
     guilds = [
         payloads.guild(name="Study Hall", channels=None),
         payloads.guild(name="Other Server", channels=None),
@@ -196,8 +195,7 @@ async def test_commands_sync_once_typed_localised_and_admin_gated(discord_env: D
     await discord_env.adapters.pop().stop()
     await discord_env.start_adapter()
     assert len(server.rest("PUT", "/applications/")) == 1
-    assert discord_env.app.store is not None
-    assert await discord_env.app.store.get_setting("discord_commands_hash:global")
+    assert await discord_env.app.database.store.get_setting("discord_commands_hash:global")
 
     # ... unless Discord lost them (deleted in the developer portal): then it syncs although the hash matches.
     server.global_commands.clear()
@@ -517,8 +515,8 @@ async def test_no_voice_library_warnings_at_start(
 
 
 async def test_a_wrong_token_fails_start_clearly(discord_env: Discord) -> None:
-    assert discord_env.app.store is not None
-    adapter = DiscordAdapter(discord_env.core, "wrong-token", settings_store=discord_env.app.store, ready_timeout=5)
+    store = discord_env.app.database.store
+    adapter = DiscordAdapter(discord_env.core, "wrong-token", settings_store=store, ready_timeout=5)
     with pytest.raises(RuntimeError, match="refused DISCORD_BOT_TOKEN") as caught:
         await adapter.start()
     assert "wrong-token" not in str(caught.value)
@@ -526,8 +524,6 @@ async def test_a_wrong_token_fails_start_clearly(discord_env: Discord) -> None:
 
 
 async def test_run_configures_discord_next_to_other_adapters(discord_env: Discord, database_url: str) -> None:
-    from bot.runner import configured_adapters
-
     settings = Settings(
         database_url=database_url,
         discord_bot_token=TOKEN,
@@ -535,12 +531,12 @@ async def test_run_configures_discord_next_to_other_adapters(discord_env: Discor
         discord_gateway_url=discord_env.server.gateway_url,
         _env_file=None,
     )
-    app = App(settings)
+    app = bootstrap(settings)  # what `studybuddy run` builds: every adapter whose token is set
     await app.open()
     try:
-        [adapter] = [a for a in configured_adapters(app) if isinstance(a, DiscordAdapter)]
+        [adapter] = [a for a in app.adapters if isinstance(a, DiscordAdapter)]
         assert TOKEN not in repr(adapter) and adapter.platform == "discord"
         assert current_discord_endpoints().api_base == f"{discord_env.server.api_url}/api/v10"
     finally:
-        await app.close()
+        await app.stop()
         reset_discord_endpoints()  # the fixture's context manager restores the fake's endpoints after us

@@ -8,12 +8,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.app import App
 from bot.core.clock import ManualClock
 from bot.core.types import SubjectRef
-from bot.settings import Settings
 from tests.botproc import bot_env, start_bot, stop_bot
 from tests.fakes.telegram import FakeTelegramServer
+from tests.support import make_runtime
 
 TOKEN = "4242:fanout-test-token"
 USERS = 240
@@ -31,20 +30,18 @@ async def seed(database_url: str, zone: str) -> None:
     """Enrolled Telegram users whose 'daily' push fell due an hour ago (real time): sent at start-up."""
     real_now = datetime.now(UTC)
     clock = ManualClock(real_now - timedelta(hours=2))
-    app = App(Settings(database_url=database_url, _env_file=None), clock=clock)
+    app = make_runtime(database_url, clock, deliver=True)
     await app.open()
     try:
-        store = app.store
-        assert store is not None
-        delivery = await app.enable_delivery({})
+        store = app.database.store
         reminder = (real_now - timedelta(hours=1)).astimezone(ZoneInfo(zone)).time()
         for n in range(USERS):
             user, _ = await store.get_or_create_user("telegram", str(FIRST_ID + n), f"learner {n}", "en", zone)
             await store.update_user(user.id, reminder_time=reminder.replace(second=0, microsecond=0))
             await store.enrol(SubjectRef("user", user.id), date.today() - timedelta(days=3))
-            await delivery.refresh(SubjectRef("user", user.id))
+            await app.services.schedules.refresh(SubjectRef("user", user.id))
     finally:
-        await app.close()
+        await app.stop()
 
 
 async def test_sigkill_mid_fanout_then_restart_delivers_each_push_once(tmp_path: Path) -> None:

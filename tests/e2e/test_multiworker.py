@@ -18,15 +18,13 @@ import aiohttp
 import pytest
 from sqlalchemy import create_engine, func, insert, select
 
-from bot.app import App
 from bot.core.clock import ManualClock
-from bot.settings import Settings
 from storage.models import EnrolmentRow, UserRow
 from storage.outbox import DeliveryRow, ScheduleRow
 from tests.botproc import bot_env, free_port, start_bot, stop_bot
 from tests.e2e.test_fanout_restart import zone_near_noon
 from tests.fakes.telegram import FakeTelegramServer
-from tests.support import PgDatabase, sync_url
+from tests.support import PgDatabase, make_runtime, sync_url
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
 pytestmark = pytest.mark.skipif(TEST_DATABASE_URL is None, reason="needs PostgreSQL: set TEST_DATABASE_URL")
@@ -42,10 +40,9 @@ LEASE_SECONDS = 4
 async def seed(database_url: str, zone: str) -> None:
     """2,000 enrolled Telegram users whose daily push fell due an hour ago, in three bulk inserts."""
     real_now = datetime.now(UTC)
-    app = App(Settings(database_url=database_url, _env_file=None), clock=ManualClock(real_now))
+    app = make_runtime(database_url, ManualClock(real_now))
     await app.open()  # migrates the fresh database
     try:
-        assert app.engine is not None
         due = real_now - timedelta(hours=1)
         local = due.astimezone(ZoneInfo(zone))
         users = [
@@ -54,7 +51,7 @@ async def seed(database_url: str, zone: str) -> None:
              "active": True, "nudge_opt_out": False, "created_at": real_now}
             for n in range(USERS)
         ]  # fmt: skip
-        async with app.engine.begin() as connection:
+        async with app.database.engine.begin() as connection:
             ids = (await connection.execute(insert(UserRow).returning(UserRow.id), users)).scalars().all()
             await connection.execute(
                 insert(EnrolmentRow),
@@ -70,7 +67,7 @@ async def seed(database_url: str, zone: str) -> None:
                 ],
             )  # fmt: skip
     finally:
-        await app.close()
+        await app.stop()
 
 
 def ok_chats(server: FakeTelegramServer) -> set[int]:

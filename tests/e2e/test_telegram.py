@@ -1,4 +1,4 @@
-"""The Telegram adapter end to end, in process: the real App on a SQLite file, real python-telegram-bot,
+"""The Telegram adapter end to end, in process: the real runtime on a SQLite file, real python-telegram-bot,
 and the loopback fake Bot API. Nothing is mocked between the update and the HTTP call."""
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ import pytest
 from telegram.ext import AIORateLimiter
 
 from bot.adapters.telegram import TelegramAdapter, menu_commands
-from bot.app import App
-from bot.core.delivery import Target, apply_outcome
+from bot.app import Runtime
+from bot.core.adapter import DeliveryResult, Target
 from bot.core.dispatcher import Core
 from bot.core.markup import bold, join, plain
 from bot.core.types import Attachment, Button, Reply
+from bot.delivery.recipients import StoreRecipients
 from bot.i18n import translator
 from storage.repository import SqlStore
 from tests.fakes.telegram import ApiCall, FakeTelegramServer, post_webhook, updates
@@ -34,13 +35,18 @@ async def server() -> AsyncIterator[FakeTelegramServer]:
 
 
 @pytest.fixture
-def store(app: App) -> SqlStore:
-    assert app.store is not None
-    return app.store
+def store(app: Runtime) -> SqlStore:
+    return app.database.store
 
 
 def make_adapter(core: Core, store: SqlStore, server: FakeTelegramServer, **kwargs: Any) -> TelegramAdapter:
-    return TelegramAdapter(core, TOKEN, api_url=server.api_url, store=store, poll_timeout=5, **kwargs)
+    recipients = StoreRecipients(store, store)
+    return TelegramAdapter(core, TOKEN, api_url=server.api_url, recipients=recipients, poll_timeout=5, **kwargs)
+
+
+async def apply_outcome(store: SqlStore, target: Target, result: DeliveryResult) -> Target | None:
+    """What delivery does with a platform's answer about a recipient."""
+    return await StoreRecipients(store, store).apply(target, result)
 
 
 @pytest.fixture
@@ -128,7 +134,7 @@ async def test_button_callback_answers_and_sends_the_week(server: FakeTelegramSe
 
 
 async def test_done_button_under_today_records_a_check_in(
-    server: FakeTelegramServer, adapter: TelegramAdapter, app: App
+    server: FakeTelegramServer, adapter: TelegramAdapter, app: Runtime
 ) -> None:
     await say(server, "/start")
     today = await say(server, "/today")

@@ -20,7 +20,7 @@ from discord import app_commands
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bot.adapters.discord_endpoints import (
+from bot.adapters.discord.endpoints import (
     configure_discord_endpoints,
     configure_discord_endpoints_from_env,
     current_discord_endpoints,

@@ -9,11 +9,10 @@ import pytest
 from icalendar import Calendar
 from PIL import Image
 
-from bot.app import App
 from bot.core.clock import ManualClock
-from bot.core.delivery_service import DeliveryService
 from bot.core.dispatcher import Core
 from bot.core.types import ChatRef
+from bot.delivery.service import DeliveryService
 from tests.support import Chatter, RecordingDeliverer, at, snapshot
 
 GROUP_A = ChatRef("console", "-100", "group", "Group A")
@@ -251,13 +250,8 @@ async def test_top_keeps_a_paused_members_streak_and_only_theirs(core: Core, clo
 
 # nudges and recaps -----------------------------------------------------------------------------------------
 @pytest.fixture
-def platform(clock: ManualClock) -> RecordingDeliverer:
-    return RecordingDeliverer("console", clock)
-
-
-@pytest.fixture
-async def delivery(app: App, platform: RecordingDeliverer) -> DeliveryService:
-    return await app.enable_delivery({"console": platform})
+def app_adapters(platform: RecordingDeliverer) -> list[RecordingDeliverer]:
+    return [platform]
 
 
 async def run_until(delivery: DeliveryService, clock: ManualClock, until_text: str, step: timedelta) -> None:

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 import httpx
 import pytest
 
-from bot.feeds.arxiv import (
+from bot.papers.feed import (
     USER_AGENT,
     ArxivClient,
     ArxivFetchError,

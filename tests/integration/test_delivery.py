@@ -9,24 +9,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app import App
+from bot.app import Runtime
+from bot.core.adapter import DeliveryResult
 from bot.core.clock import ManualClock
-from bot.core.delivery import DeliveryResult
-from bot.core.delivery_service import DeliveryService
 from bot.core.types import ChatRef, SubjectRef
-from bot.settings import Settings
+from bot.delivery.service import DeliveryService
 from storage.outbox import SqlOutbox
-from tests.support import Chatter, RecordingDeliverer, at, snapshot
+from tests.support import Chatter, RecordingDeliverer, at, make_runtime, snapshot
 
 
 @pytest.fixture
-def platform(clock: ManualClock) -> RecordingDeliverer:
-    return RecordingDeliverer("console", clock)
-
-
-@pytest.fixture
-async def delivery(app: App, platform: RecordingDeliverer) -> DeliveryService:
-    return await app.enable_delivery({"console": platform})
+def app_adapters(platform: RecordingDeliverer) -> list[RecordingDeliverer]:
+    return [platform]
 
 
 async def run_until(delivery: DeliveryService, clock: ManualClock, until: datetime, step: timedelta) -> None:
@@ -84,7 +78,9 @@ async def test_paused_and_deactivated_recipients_get_nothing(ann: Chatter, core,
 
 
 def outbox_of(core) -> SqlOutbox:
-    return core.services.outbox
+    outbox = core.services.schedules.outbox
+    assert isinstance(outbox, SqlOutbox)
+    return outbox
 
 
 async def test_downtime_policy_same_local_day_sent_earlier_days_skipped(
@@ -101,47 +97,47 @@ async def test_downtime_policy_same_local_day_sent_earlier_days_skipped(
 
 
 async def test_a_row_written_but_not_sent_is_sent_after_restart(
-    database_url: str, clock: ManualClock, ann: Chatter, delivery, app: App
+    database_url: str, clock: ManualClock, ann: Chatter, delivery, app: Runtime
 ) -> None:
     await ann.say("/start")
     clock.set(at("2026-11-30 08:00"))
     assert await delivery.tick() == 1  # recorded ... and then the process dies before sending
-    await app.close()
-    second = App(Settings(database_url=database_url, _env_file=None), clock=clock)
+    await app.stop()
+    platform = RecordingDeliverer("console", clock)
+    second = make_runtime(database_url, clock, [platform])
     await second.open()
     try:
-        platform = RecordingDeliverer("console", clock)
-        restarted = await second.enable_delivery({"console": platform})
+        restarted = second.delivery
         await restarted.tick()
         assert await restarted.drain() == 1
         assert len(platform.sent) == 1
         assert await restarted.tick() == 0 and await restarted.drain() == 0  # never twice
     finally:
-        await second.close()
+        await second.stop()
 
 
 async def test_a_claimed_row_of_a_dead_process_is_resent_after_restart(
-    database_url: str, clock: ManualClock, ann: Chatter, delivery, app: App
+    database_url: str, clock: ManualClock, ann: Chatter, delivery, app: Runtime
 ) -> None:
     await ann.say("/start")
     clock.set(at("2026-11-30 08:00"))
     await delivery.tick()
     claimed = await outbox_of(app.core).claim(clock.now(), "dead", ["console"], 10, timedelta(minutes=2))
     assert len(claimed) == 1  # in flight when the process was killed
-    await app.close()
-    second = App(Settings(database_url=database_url, _env_file=None), clock=clock)
-    await second.open()
+    await app.stop()
+    platform = RecordingDeliverer("console", clock)
+    second = make_runtime(database_url, clock, [platform])
+    await second.open()  # on SQLite one process owns delivery: claims left in flight come back at once
     try:
-        platform = RecordingDeliverer("console", clock)
-        restarted = await second.enable_delivery({"console": platform})
-        if second.engine is not None and second.engine.dialect.name == "postgresql":
+        restarted = second.delivery
+        if not second.database.sqlite:
             # Several workers share PostgreSQL, so a start-up cannot know the claim is dead: its lease decides.
             assert await restarted.drain() == 0
             clock.advance(timedelta(minutes=2, seconds=1))
         assert await restarted.drain() == 1
         assert len(platform.sent) == 1
     finally:
-        await second.close()
+        await second.stop()
 
 
 async def test_platform_outcomes(ann: Chatter, core, delivery, platform, clock) -> None:
@@ -279,12 +275,13 @@ ZONES = [
 ]
 
 
-async def test_one_thousand_users_in_thirty_zones_over_ten_days_with_dst(app: App, clock: ManualClock) -> None:
+async def test_one_thousand_users_in_thirty_zones_over_ten_days_with_dst(
+    app: Runtime, clock: ManualClock, platform: RecordingDeliverer
+) -> None:
     """27 Mar - 6 Apr 2026 holds Europe's spring-forward (29 Mar) and the southern fall-backs (5 Apr)."""
     assert len(ZONES) == 30
-    platform = RecordingDeliverer("console", clock)
-    delivery = await app.enable_delivery({"console": platform})
-    store = app.core.services.store  # type: ignore[union-attr]
+    delivery = app.delivery
+    store = app.services.store
     rng = random.Random(7)
     clock.set(datetime(2026, 3, 27, 0, 0, tzinfo=UTC))
     expected: dict[str, tuple[str, time]] = {}
@@ -294,7 +291,7 @@ async def test_one_thousand_users_in_thirty_zones_over_ten_days_with_dst(app: Ap
         user, _ = await store.get_or_create_user("console", f"u{n}", f"user {n}", "en", zone)
         await store.update_user(user.id, timezone=zone, reminder_time=reminder, reading_day=6)
         await store.enrol(SubjectRef("user", user.id), date(2026, 3, 20))
-        await delivery.refresh(SubjectRef("user", user.id))
+        await app.services.schedules.refresh(SubjectRef("user", user.id))
         expected[f"u{n}"] = (zone, reminder)
     end = datetime(2026, 4, 6, 0, 0, tzinfo=UTC)
     # Most zones are whole hours off UTC; a 15-minute step lands exactly on every local :00/:30 time,

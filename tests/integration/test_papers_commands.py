@@ -6,12 +6,13 @@ import re
 
 import pytest
 
-from bot.app import App
-from bot.core.clock import ManualClock
+from bot.app import Runtime
+from bot.core.clock import ManualClock, local_today
 from bot.core.dispatcher import Core
-from bot.core.papers import MAX_TOPICS
 from bot.core.types import ChatRef, SubjectRef
-from bot.feeds.arxiv import parse_feed
+from bot.papers.feed import parse_feed
+from bot.papers.pushes import reading_list
+from bot.papers.ranking import MAX_TOPICS
 from bot.plan.calendar import PlanDay
 from storage.papers import SqlPaperStore
 from tests.support import SHARED, Chatter, at, snapshot
@@ -26,9 +27,8 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def repo(app: App) -> SqlPaperStore:
-    assert app.core is not None
-    store: SqlPaperStore = app.core.services.papers
+def repo(app: Runtime) -> SqlPaperStore:
+    store: SqlPaperStore = app.database.papers
     return store
 
 
@@ -142,18 +142,18 @@ async def test_groups_rank_for_the_cohort_week_and_topics_stay_personal(core: Co
 
 
 async def test_the_reading_post_hook_matches_papers(core: Core, ann: Chatter, stored: SqlPaperStore) -> None:
-    """bot.core.pushes calls Services.reading_post on the reading day: the same list as /papers."""
+    """The reading post (bot/papers/pushes.py) on the reading day: the same list as /papers."""
     await ann.say("/start 2026-07-20")
     await ann.say("/topics add machine translation")
     shown = await ann.text("/papers")
     user = await core.services.store.find_user("console", "1")  # type: ignore[attr-defined]
-    hook = core.services.reading_post
-    post = await hook(SubjectRef("user", user.id), "en", PlanDay("active", 32))
+    today = local_today(core.services.clock, user.timezone)
+    post = await reading_list(core.services, SubjectRef("user", user.id), "en", PlanDay("active", 32), today)
     assert post is not None and post.to_plain() == shown
 
 
 async def test_the_reading_post_hook_steps_aside_without_papers(core: Core, ann: Chatter) -> None:
     await ann.say("/start 2026-07-20")
     user = await core.services.store.find_user("console", "1")  # type: ignore[attr-defined]
-    hook = core.services.reading_post
-    assert await hook(SubjectRef("user", user.id), "en", PlanDay("active", 32)) is None
+    today = local_today(core.services.clock, user.timezone)
+    assert await reading_list(core.services, SubjectRef("user", user.id), "en", PlanDay("active", 32), today) is None

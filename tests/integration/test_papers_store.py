@@ -12,16 +12,16 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
-from bot.app import App
+from bot.app import Runtime
+from bot.cli import arxiv_fetch
+from bot.config import Settings
 from bot.core.clock import ManualClock
-from bot.feeds.arxiv import ArxivClient, parse_feed
-from bot.papers_ingest import backfill, ingest_feed, ingest_if_due
-from bot.runner import arxiv_fetch
-from bot.settings import Settings
+from bot.papers.feed import ArxivClient, parse_feed
+from bot.papers.ingest import backfill, ingest_feed, ingest_if_due
 from storage.papers import TYPE_PRIORITY, SqlPaperStore
 from storage.schema import metadata
 from tests.fakes.arxiv import API_PATH, FakeArxiv, FakeTime, Scripted, api_entries, fixture
-from tests.support import at, sync_url
+from tests.support import at, make_runtime, sync_url
 
 CL_0820 = "rss_cs.CL_pub2026-08-20_weekday.xml"
 CL_0817 = "rss_cs.CL_pub2026-08-17_weekday.xml"
@@ -55,14 +55,13 @@ async def client(fake: FakeArxiv) -> AsyncIterator[ArxivClient]:
 
 
 @pytest.fixture
-def repo(app: App) -> SqlPaperStore:
-    assert app.core is not None
-    store: SqlPaperStore = app.core.services.papers
+def repo(app: Runtime) -> SqlPaperStore:
+    store: SqlPaperStore = app.database.papers
     return store
 
 
-def test_migrations_match_the_models(app: App, database_url: str) -> None:
-    """`alembic upgrade head` (run by App.open) and metadata must describe the same schema."""
+def test_migrations_match_the_models(app: Runtime, database_url: str) -> None:
+    """`alembic upgrade head` (run by Runtime.open) and metadata must describe the same schema."""
     engine = create_engine(sync_url(database_url))
     try:
         with engine.connect() as connection:
@@ -229,8 +228,8 @@ async def test_workers_sharing_a_database_fetch_the_feed_once(
     fake: FakeArxiv, client: ArxivClient, repo: SqlPaperStore, clock: ManualClock, database_url: str
 ) -> None:
     fake.add_feed("/rss/cs.CL", fixture(CL_0820))
-    other = App(Settings(database_url=database_url, _env_file=None), clock=clock)  # another worker's store
-    other_core = await other.open()
+    other = make_runtime(database_url, clock)  # another worker's store
+    await other.open()
     time = FakeTime()
     try:
         async with ArxivClient(
@@ -238,14 +237,14 @@ async def test_workers_sharing_a_database_fetch_the_feed_once(
         ) as other_client:
             records = await asyncio.gather(
                 ingest_if_due(client, repo, clock, "worker-a"),
-                ingest_if_due(other_client, other_core.services.papers, clock, "worker-b"),
+                ingest_if_due(other_client, other.database.papers, clock, "worker-b"),
             )
             assert [r.status for r in records if r is not None] == ["ok"]
             clock.advance(timedelta(minutes=15))  # the next run of both jobs: the day's feed is in
             assert await ingest_if_due(client, repo, clock, "worker-a") is None
-            assert await ingest_if_due(other_client, other_core.services.papers, clock, "worker-b") is None
+            assert await ingest_if_due(other_client, other.database.papers, clock, "worker-b") is None
     finally:
-        await other.close()
+        await other.stop()
     assert len(fake.requests_to("/rss/cs.CL")) == 1
 
 

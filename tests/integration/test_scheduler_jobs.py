@@ -8,19 +8,25 @@ from collections.abc import AsyncIterator
 import pytest
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.app import App
+from bot.app import Runtime
 from bot.core.clock import ManualClock
-from bot.papers_ingest import ArxivIngestJob
-from bot.scheduler import JOB_DEFAULTS, Scheduler
+from bot.delivery.scheduler import JOB_DEFAULTS, Scheduler
+from bot.delivery.service import DeliveryService
+from bot.papers.ingest import ArxivIngestJob
 from tests.fakes.arxiv import API_PATH, FakeArxiv
 from tests.support import SHARED, Chatter, RecordingDeliverer, at
 
 FEED = SHARED / "fixtures" / "arxiv" / "rss_cs.CL_pub2026-08-20_weekday.xml"
 
 
-async def test_scheduler_starts_fixed_jobs_and_catches_up_at_once(app: App, ann: Chatter, clock: ManualClock) -> None:
-    platform = RecordingDeliverer("console", clock)
-    delivery = await app.enable_delivery({"console": platform})
+@pytest.fixture
+def app_adapters(platform: RecordingDeliverer) -> list[RecordingDeliverer]:
+    return [platform]
+
+
+async def test_scheduler_starts_fixed_jobs_and_catches_up_at_once(
+    delivery: DeliveryService, platform: RecordingDeliverer, ann: Chatter, clock: ManualClock
+) -> None:
     await ann.say("/start")
     clock.set(at("2026-11-30 09:00"))  # the 08:00 push fell due while we were "down"
     ran = asyncio.Event()
@@ -61,11 +67,11 @@ async def fake() -> AsyncIterator[FakeArxiv]:
         await server.close()
 
 
-async def test_arxiv_ingest_job_fetches_once_a_weekday(app: App, clock: ManualClock, fake: FakeArxiv) -> None:
+async def test_arxiv_ingest_job_fetches_once_a_weekday(app: Runtime, clock: ManualClock, fake: FakeArxiv) -> None:
     if not FEED.exists():
         pytest.skip("shared arXiv fixtures not available")
     fake.add_feed("/rss/cs.CL", FEED.read_bytes(), etag='"v1"')
-    repo = app.core.services.papers  # type: ignore[union-attr]
+    repo = app.database.papers
     job = ArxivIngestJob(fake.url("/rss/cs.CL"), fake.url(API_PATH), repo, clock)
     try:
         record = await job()

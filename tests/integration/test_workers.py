@@ -5,33 +5,53 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import aiohttp
 import pytest
 from sqlalchemy import select
 
-from bot.app import App
+from bot.app import Runtime
 from bot.core.clock import ManualClock
-from bot.core.delivery_service import DeliveryService
+from bot.delivery.service import DeliveryService
 from bot.ops import OpsServer, PrometheusMetrics
-from bot.settings import Settings
 from storage.outbox import ScheduleRow, SqlOutbox
 from tests.botproc import free_port
-from tests.support import Chatter, RecordingDeliverer, at
+from tests.support import Chatter, RecordingDeliverer, at, make_runtime
 
 LEARNERS = 30
 
 
+OpenWorker = Callable[..., Awaitable[Runtime]]
+
+
 @pytest.fixture
-async def second_app(database_url: str, clock: ManualClock, app: App) -> AsyncIterator[App]:
-    """Another worker process's App on the same database (and the same clock)."""
-    other = App(Settings(database_url=database_url, _env_file=None), clock=clock)
+async def workers(database_url: str, clock: ManualClock, app: Runtime) -> AsyncIterator[OpenWorker]:
+    """Opens worker processes' runtimes on the same database (and the same clock), each pushing through
+    its own platform; `app` migrated the database first."""
+    opened: list[Runtime] = []
+
+    async def open_worker(platform: RecordingDeliverer, worker_id: str, **overrides: Any) -> Runtime:
+        runtime = make_runtime(database_url, clock, [platform], worker_id=worker_id, **overrides)
+        await runtime.open()
+        opened.append(runtime)
+        return runtime
+
+    yield open_worker
+    for runtime in reversed(opened):
+        await runtime.stop()
+
+
+@pytest.fixture
+async def second_app(database_url: str, clock: ManualClock, app: Runtime) -> AsyncIterator[Runtime]:
+    """Another worker process's runtime on the same database (and the same clock)."""
+    other = make_runtime(database_url, clock)
     await other.open()
     yield other
-    await other.close()
+    await other.stop()
 
 
 async def enrol_learners(core) -> None:
@@ -39,16 +59,16 @@ async def enrol_learners(core) -> None:
         await Chatter(core, user_id=str(100 + n), name=f"learner {n}").say("/start")
 
 
-async def test_concurrent_ticks_record_each_push_once(app: App, second_app: App, clock: ManualClock) -> None:
-    first = await app.enable_delivery({"console": RecordingDeliverer("console", clock)}, worker_id="a")
-    second = await second_app.enable_delivery({"console": RecordingDeliverer("console", clock)}, worker_id="b")
+async def test_concurrent_ticks_record_each_push_once(workers: OpenWorker, clock: ManualClock) -> None:
+    a = await workers(RecordingDeliverer("console", clock), "a")
+    b = await workers(RecordingDeliverer("console", clock), "b")
+    first, second = a.delivery, b.delivery
     first.batch_size = second.batch_size = 7  # several batches each, interleaved
-    assert app.core is not None
-    await enrol_learners(app.core)
+    await enrol_learners(a.core)
     clock.set(at("2026-11-30 08:00"))
     written = await asyncio.gather(first.tick(), second.tick(), first.tick())
     assert sum(written) == LEARNERS
-    outbox: SqlOutbox = app.core.services.outbox
+    outbox: SqlOutbox = a.database.outbox
     items = await outbox.items()
     assert Counter((i.subject, i.kind, i.local_date) for i in items).most_common(1)[0][1] == 1
     async with outbox.sessions() as session:
@@ -57,16 +77,15 @@ async def test_concurrent_ticks_record_each_push_once(app: App, second_app: App,
 
 
 async def test_concurrent_claims_are_disjoint_and_a_dead_lease_comes_back(
-    app: App, second_app: App, clock: ManualClock
+    workers: OpenWorker, second_app: Runtime, clock: ManualClock
 ) -> None:
-    first = await app.enable_delivery({"console": RecordingDeliverer("console", clock)}, worker_id="a")
-    assert app.core is not None
-    await enrol_learners(app.core)
+    worker_a = await workers(RecordingDeliverer("console", clock), "a")
+    first = worker_a.delivery
+    await enrol_learners(worker_a.core)
     clock.set(at("2026-11-30 08:00"))
     await first.tick()
-    a: SqlOutbox = app.core.services.outbox
-    assert second_app.core is not None
-    b: SqlOutbox = second_app.core.services.outbox
+    a: SqlOutbox = worker_a.database.outbox
+    b: SqlOutbox = second_app.database.outbox
     lease = timedelta(seconds=30)
     claims = await asyncio.gather(
         *(o.claim(clock.now(), w, ["console"], 4, lease) for o, w in [(a, "a"), (b, "b")] * 3)
@@ -96,15 +115,16 @@ class FloodWaitingPlatform(RecordingDeliverer):
 
 
 async def test_a_slow_worker_keeps_its_claims_and_nothing_is_sent_twice(
-    app: App, second_app: App, clock: ManualClock
+    workers: OpenWorker, clock: ManualClock
 ) -> None:
     other_platform = RecordingDeliverer("console", clock)
-    other = await second_app.enable_delivery({"console": other_platform}, worker_id="b")
+    other = (await workers(other_platform, "b")).delivery
     slow = FloodWaitingPlatform(clock, other)
-    first = await app.enable_delivery({"console": slow}, worker_id="a")
-    assert app.core is not None and first.lease == timedelta(minutes=2)
+    worker_a = await workers(slow, "a")
+    first = worker_a.delivery
+    assert first.lease == timedelta(minutes=2)
     for n in range(3):
-        await Chatter(app.core, user_id=str(100 + n), name=f"learner {n}").say("/start")
+        await Chatter(worker_a.core, user_id=str(100 + n), name=f"learner {n}").say("/start")
     clock.set(at("2026-11-30 08:00"))
     await first.tick()
     assert await first.drain() == 3  # 270 s for three sends, past the 2-minute lease: renewed on the way
@@ -113,21 +133,20 @@ async def test_a_slow_worker_keeps_its_claims_and_nothing_is_sent_twice(
     assert received == {"100": 1, "101": 1, "102": 1}
 
 
-async def test_healthz_and_metrics(app: App, clock: ManualClock) -> None:
-    assert app.core is not None and app.engine is not None
+async def test_healthz_and_metrics(workers: OpenWorker, clock: ManualClock) -> None:
     metrics = PrometheusMetrics()
-    app.core.services.metrics = metrics
     platform = RecordingDeliverer("console", clock)
-    platform.connected = True  # type: ignore[attr-defined]
-    delivery = await app.enable_delivery({"console": platform})
-    ann = Chatter(app.core, name="Ann")
+    platform.connected = True
+    worker = await workers(platform, "main", metrics=metrics)
+    delivery = worker.delivery
+    ann = Chatter(worker.core, name="Ann")
     await ann.say("/start")
     await ann.say("/nosuchcommand")
     await ann.say("hello")  # not a command: not counted
     clock.set(at("2026-11-30 08:00"))
     await delivery.tick()
     assert await delivery.drain() == 1
-    server = OpsServer(app.engine, [platform], metrics, port=free_port())
+    server = OpsServer(worker.database.ping, [platform], metrics, port=free_port())
     await server.start()
     try:
         async with aiohttp.ClientSession() as session:
@@ -135,7 +154,7 @@ async def test_healthz_and_metrics(app: App, clock: ManualClock) -> None:
             async with session.get(f"{base}/healthz") as response:
                 assert response.status == 200
                 assert await response.json() == {"database": "ok", "adapters": {"console": "connected"}}
-            platform.connected = False  # type: ignore[attr-defined]
+            platform.connected = False
             async with session.get(f"{base}/healthz") as response:
                 assert response.status == 503
                 assert (await response.json())["adapters"] == {"console": "disconnected"}
@@ -151,10 +170,10 @@ async def test_healthz_and_metrics(app: App, clock: ManualClock) -> None:
 
 
 async def test_healthz_reports_an_unreachable_database() -> None:
-    from storage.db import create_engine
+    from storage.db import create_engine, ping
 
     engine = create_engine(f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/none?connect_timeout=2")
-    server = OpsServer(engine, [], PrometheusMetrics(), port=free_port())
+    server = OpsServer(partial(ping, engine), [], PrometheusMetrics(), port=free_port())
     await server.start()
     try:
         async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{server.port}/healthz") as r:
@@ -166,9 +185,10 @@ async def test_healthz_reports_an_unreachable_database() -> None:
         await engine.dispose()
 
 
-async def test_a_lease_is_held_by_one_worker_until_it_runs_out(app: App, second_app: App, clock: ManualClock) -> None:
-    assert app.core is not None and second_app.core is not None
-    mine, theirs = app.core.services.store, second_app.core.services.store
+async def test_a_lease_is_held_by_one_worker_until_it_runs_out(
+    app: Runtime, second_app: Runtime, clock: ManualClock
+) -> None:
+    mine, theirs = app.database.store, second_app.database.store
     ttl = timedelta(minutes=10)
     assert await mine.take_lease("job", "a", clock.now(), ttl)
     assert not await theirs.take_lease("job", "b", clock.now(), ttl)
@@ -180,9 +200,8 @@ async def test_a_lease_is_held_by_one_worker_until_it_runs_out(app: App, second_
     assert await mine.take_lease("another job", "a", later, ttl)  # leases are per name
 
 
-async def test_racing_for_a_free_lease_one_worker_wins(app: App, second_app: App, clock: ManualClock) -> None:
-    assert app.core is not None and second_app.core is not None
-    stores = [app.core.services.store, second_app.core.services.store]
+async def test_racing_for_a_free_lease_one_worker_wins(app: Runtime, second_app: Runtime, clock: ManualClock) -> None:
+    stores = [app.database.store, second_app.database.store]
     ttl = timedelta(minutes=10)
     for start in (clock.now(), clock.now() + timedelta(hours=1)):  # a new lease, then an expired one
         won = await asyncio.gather(*(stores[n % 2].take_lease("job", f"w{n}", start, ttl) for n in range(6)))

@@ -11,7 +11,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from bot.feeds.arxiv import (
+from bot.papers.feed import (
     ArxivPaper,
     FeedError,
     ParsedFeed,

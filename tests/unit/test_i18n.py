@@ -1,4 +1,4 @@
-from bot.core.commands import build_registry
+from bot.app import FEATURES, build_registry
 from bot.i18n import translator
 from bot.i18n.catalog import code_messages, missing
 
@@ -18,5 +18,5 @@ def test_translation_with_values_and_plurals() -> None:
 
 
 def test_registry_is_bilingual() -> None:
-    for spec in build_registry():
+    for spec in build_registry(FEATURES):
         assert spec.help["zh"] != spec.help["en"]

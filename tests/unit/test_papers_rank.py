@@ -7,11 +7,11 @@ from datetime import date
 
 import pytest
 
-from bot.core.papers import TYPE_BOOST, all_keywords, authors_line, gist, query_for, rank_papers
-from bot.core.ports import Paper
-from bot.feeds.arxiv import parse_feed
 from bot.i18n import translator
-from bot.papers_ingest import ingest_due
+from bot.papers.feed import parse_feed
+from bot.papers.ingest import ingest_due
+from bot.papers.ports import Paper
+from bot.papers.ranking import TYPE_BOOST, all_keywords, authors_line, gist, query_for, rank_papers
 from bot.plan import load_plan
 from bot.plan.calendar import PlanDay
 from tests.support import SHARED, at

@@ -24,7 +24,7 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
 
 
 def test_every_documented_env_var_is_a_setting() -> None:
-    from bot.settings import Settings
+    from bot.config import Settings
 
     text = (REPO / "README.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"^\| `([A-Z_]+)`", text, re.M))

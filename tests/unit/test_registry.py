@@ -2,10 +2,10 @@ from datetime import date, time
 
 import pytest
 
-from bot.core.commands import build_registry
+from bot.app import FEATURES, build_registry
 from bot.core.registry import ArgError, parse_args
 
-REGISTRY = build_registry()
+REGISTRY = build_registry(FEATURES)
 
 
 def parse(command: str, line: str) -> dict:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import yaml
 
-from bot.pacing import DEFAULT_LIMITS, shared_limits
-from bot.settings import Settings
+from bot.config import Settings
+from bot.delivery.pacing import DEFAULT_LIMITS, shared_limits
 from tests.support import REPO
 
 

@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.core.scheduling import Recurrence, local_instant, next_occurrence, occurrences
+from bot.delivery.schedule import Recurrence, local_instant, next_occurrence, occurrences
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The pure streak rules (bot/core/streaks.py): every edge case the accountability issue lists."""
+"""The pure streak rules (bot/accountability/streaks.py): every edge case the accountability issue lists."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot.core.streaks import (
+from bot.accountability.streaks import (
     MAX_FREEZES,
     DayState,
     advance,

@@ -4,7 +4,7 @@ One aiohttp app on 127.0.0.1 serves both: the gateway on ``/`` (and ``/resume``,
 ``resume_gateway_url`` so tests can see that discord.py resumes there) and REST under ``/api/v10``.
 Everything received is recorded (``rest_calls``, ``gateway_frames``) and tests wait on it with event-driven
 helpers instead of sleeping.  Point discord.py at it with
-``bot.adapters.discord_endpoints.configure_discord_endpoints(server.api_url, server.gateway_url)``.
+``bot.adapters.discord.endpoints.configure_discord_endpoints(server.api_url, server.gateway_url)``.
 """
 
 # The wait_for_* helpers deliberately take ``timeout=`` (the test-facing API); ASYNC109 prefers callers

@@ -1,0 +1,413 @@
+"""Check-ins, streaks and group accountability: /done /undo /streak /join /leave /top /groupnudge
+/groupshare /nudge /stats /export, and the "Done ✓" button (`done:<YYYY-MM-DD>`).
+
+Check-ins are always the sender's own, on their own local calendar (their timezone, even in a group);
+see bot/accountability/streaks.py for the streak rules and bot/accountability/board.py for the group rules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, time, timedelta
+
+from bot.accountability.board import build_board, leaderboard, learner_day, streak_words
+from bot.accountability.calendar_export import ExportDay, to_ics
+from bot.accountability.ports import ACCOUNTABILITY, AccountabilityRepo
+from bot.accountability.stats_picture import StatsData, render_stats
+from bot.accountability.streaks import MAX_FREEZES, WHY_DAYS, DayState, Standing, Why, standing, why_days
+from bot.core.context import Context
+from bot.core.markup import Rich, bold, join, plain
+from bot.core.registry import ArgSpec, Registry
+from bot.core.replies import expired_button, usage_reply, weekday_name
+from bot.core.types import Attachment, PauseSpan, Reply, SubjectRef
+from bot.delivery.reminders import TIME_ARG
+from bot.i18n import Translator
+from bot.plan.calendar import DAYS_PER_WEEK, PLAN_DAYS, is_paused_on
+from bot.plan.commands import current, not_enrolled, plan_of
+from bot.plan.views import DONE_ACTION
+
+ALL_TASKS = 0b111  # bit n-1 is task n of the plan's three daily tasks
+TASKS = (1, 2, 3)
+YESTERDAY_WORDS = ("yesterday", "昨天")
+STATS_WEEKS = 20
+DONE_ARG = ArgSpec(
+    "tasks",
+    "text",
+    {
+        "en": "nothing for all of today's tasks, task numbers 1-3 (e.g. 1 3), and/or yesterday (until noon)",
+        "zh": "留空表示今天全部任务；或任务编号 1-3（如 1 3）；可加 yesterday（中午前补昨天）",
+    },
+    max_length=40,
+)
+
+
+class DoneError(ValueError):
+    """A /done argument that isn't a task number or `yesterday`."""
+
+
+def parse_done(raw: str | None) -> tuple[bool, int]:
+    """`/done [yesterday] [N ...]` -> (for yesterday, task bit mask); no numbers means all three tasks."""
+    yesterday, mask = False, 0
+    for token in (raw or "").lower().replace(",", " ").split():
+        if token in YESTERDAY_WORDS:
+            yesterday = True
+        elif token.isdigit() and int(token) in TASKS:
+            mask |= 1 << (int(token) - 1)
+        else:
+            raise DoneError(token)
+    return yesterday, mask or ALL_TASKS
+
+
+def task_list(mask: int) -> str:
+    return ", ".join(str(n) for n in TASKS if mask & (1 << (n - 1)))
+
+
+async def _pauses(ctx: Context) -> tuple[PauseSpan, ...]:
+    enrolment = await ctx.store.get_enrolment(SubjectRef("user", ctx.user.id))
+    return enrolment.pauses if enrolment is not None else ()
+
+
+def _repo(ctx: Context) -> AccountabilityRepo:
+    return ctx.port(ACCOUNTABILITY)
+
+
+def _streak_sentence(_: Translator, now: Standing) -> str:
+    return _("Streak: {days} (best {best}).", days=streak_words(_, now.current), best=streak_words(_, now.best))
+
+
+async def check_in(ctx: Context, on: date, mask: int) -> Reply:
+    """Record a check-in for the learner's local date `on` (today, or yesterday before noon)."""
+    _ = ctx._
+    pauses = await _pauses(ctx)
+    if is_paused_on(pauses, on):
+        return Reply(
+            plain(
+                _(
+                    "Your plan is paused on {date}, so there is nothing to check in. Send /resume first.",
+                    date=on.isoformat(),
+                )
+            ),
+            ephemeral=True,
+        )
+    repo = _repo(ctx)
+    chat_id = ctx.chat.id if ctx.chat is not None else None
+    outcome = await repo.checkin(ctx.user.id, on, mask, chat_id, pauses)
+    if ctx.chat is not None:
+        joined = await repo.join(ctx.chat.id, ctx.user.id, ctx.services.clock.now(), ctx.today())
+        if joined:
+            await ctx.schedules_changed()
+    if outcome.status == "already":
+        return Reply(
+            plain(
+                _(
+                    "Already checked in for {date} (tasks {tasks}). Nothing changed; /undo takes today's back.",
+                    date=on.isoformat(),
+                    tasks=task_list(outcome.tasks),
+                )
+            ),
+            ephemeral=True,
+        )
+    today, grace = learner_day(ctx.services.clock, ctx.user)
+    now = standing(outcome.latest, today, pauses, grace)
+    lines = [
+        bold(
+            _(
+                "{name} checked in for {date}: tasks {tasks}.",
+                name=ctx.user.display_name,
+                date=on.isoformat(),
+                tasks=task_list(outcome.tasks),
+            )
+        ),
+        plain(_streak_sentence(_, now)),
+    ]
+    day: DayState | None = outcome.day
+    if day is not None and day.frozen is not None:
+        lines.append(plain(_("A streak freeze covered the missed day {date}.", date=day.frozen.isoformat())))
+    if day is not None and day.earned:
+        lines.append(
+            plain(_("You earned a streak freeze ({held} of {most} held).", held=day.freezes, most=MAX_FREEZES))
+        )
+    return Reply(join(lines))
+
+
+def why_label(_: Translator, why: Why) -> str:
+    labels: dict[Why, str] = {
+        "counted": "✓ " + _("counted: checked in"),
+        "frozen": "❄ " + _("frozen: a single missed day covered by a freeze"),
+        "paused": "⏸ " + _("paused: neither breaks nor extends the streak"),
+        "missed": "✗ " + _("missed"),
+        "open": "· " + _("open: you can still check in"),
+        "not_started": "  " + _("before your first check-in"),
+    }
+    return labels[why]
+
+
+async def done(ctx: Context) -> Reply:
+    _ = ctx._
+    try:
+        yesterday, mask = parse_done(ctx.args.get("tasks"))
+    except DoneError as error:
+        return usage_reply(ctx, _("{value} is not a task number (1, 2 or 3) or 'yesterday'.", value=str(error)[:20]))
+    today, grace = learner_day(ctx.services.clock, ctx.user)
+    if yesterday and not grace:
+        return Reply(
+            plain(
+                _(
+                    "/done yesterday works until noon your time ({zone}); yesterday is closed now.",
+                    zone=ctx.user.timezone,
+                )
+            ),
+            ephemeral=True,
+        )
+    return await check_in(ctx, today - timedelta(days=1) if yesterday else today, mask)
+
+
+async def done_button(ctx: Context, payload: str) -> Reply:
+    _ = ctx._
+    try:
+        on = date.fromisoformat(payload)
+    except ValueError:
+        return expired_button(ctx)
+    today, grace = learner_day(ctx.services.clock, ctx.user)
+    on = min(on, today)  # a group's button carries the group's date, which may be ahead of the member's
+    if on == today or (grace and on == today - timedelta(days=1)):
+        return await check_in(ctx, on, ALL_TASKS)
+    return Reply(
+        plain(
+            _(
+                "That button was for {date}, which is not open for check-ins any more (your today is "
+                "{today}). Send /done for today.",
+                date=on.isoformat(),
+                today=today.isoformat(),
+            )
+        ),
+        ephemeral=True,
+    )
+
+
+async def undo(ctx: Context) -> Reply:
+    _ = ctx._
+    today, grace = learner_day(ctx.services.clock, ctx.user)
+    pauses = await _pauses(ctx)
+    outcome = await _repo(ctx).undo(ctx.user.id, today, pauses)
+    if outcome is None:
+        return Reply(
+            plain(_("Nothing to undo: you haven't checked in today ({date}).", date=today.isoformat())),
+            ephemeral=True,
+        )
+    lines = [
+        bold(_("Took back your check-in for {date}.", date=today.isoformat())),
+        plain(_streak_sentence(_, standing(outcome.latest, today, pauses, grace))),
+    ]
+    if outcome.removed is not None and outcome.removed.earned:
+        lines.append(plain(_("The streak freeze earned that day is taken back too.")))
+    if outcome.removed is not None and outcome.removed.frozen is not None:
+        lines.append(plain(_("The freeze it spent on {date} is held again.", date=outcome.removed.frozen.isoformat())))
+    return Reply(join(lines))
+
+
+async def streak(ctx: Context) -> Reply:
+    _ = ctx._
+    today, grace = learner_day(ctx.services.clock, ctx.user)
+    window = await _repo(ctx).streak_window(ctx.user.id, today - timedelta(days=WHY_DAYS - 1))
+    pauses, base, rows = window.pauses, window.base, window.states
+    now = standing(rows[-1] if rows else base, today, pauses, grace)
+    lines: list[Rich] = [
+        bold(_("Streak of {name}", name=ctx.user.display_name)),
+        plain(_("Current streak: {days}", days=streak_words(_, now.current))),
+        plain(_("Best streak: {days}", days=streak_words(_, now.best))),
+        plain(
+            _(
+                "Freezes held: {held} of {most} (one per 7 counted days; covers a single missed day)",
+                held=now.freezes,
+                most=MAX_FREEZES,
+            )
+        ),
+        plain(""),
+        bold(_("Last 14 days ({zone})", zone=ctx.user.timezone)),
+    ]
+    for day, why in why_days(base, rows, today, pauses, grace):
+        lines.append(plain(f"{day.isoformat()} {weekday_name(ctx.lang, day.weekday())}  {why_label(_, why)}"))
+    return Reply(join(lines))
+
+
+async def join_(ctx: Context) -> Reply:
+    _ = ctx._
+    assert ctx.chat is not None
+    if not await _repo(ctx).join(ctx.chat.id, ctx.user.id, ctx.services.clock.now(), ctx.today()):
+        return Reply(plain(_("You are already on this group's roster.")), ephemeral=True)
+    await ctx.schedules_changed()
+    return Reply(
+        plain(
+            _(
+                "{name} joined the roster. Check in with /done; /top shows the leaderboard.",
+                name=ctx.user.display_name,
+            )
+        )
+    )
+
+
+async def leave(ctx: Context) -> Reply:
+    _ = ctx._
+    assert ctx.chat is not None
+    if not await _repo(ctx).leave(ctx.chat.id, ctx.user.id):
+        return Reply(plain(_("You are not on this group's roster.")), ephemeral=True)
+    return Reply(plain(_("{name} left the roster. Your own streak is kept.", name=ctx.user.display_name)))
+
+
+async def top(ctx: Context) -> Reply:
+    _ = ctx._
+    assert ctx.chat is not None
+    board = await build_board(_repo(ctx), ctx.services.clock, ctx.chat)
+    if not board.rows:
+        return Reply(plain(_("Nobody is on this group's roster yet. Send /join, or check in here with /done.")))
+    return Reply(leaderboard(_, ctx.chat, board))
+
+
+async def groupnudge(ctx: Context) -> Reply:
+    _ = ctx._
+    at: time | None = ctx.args["time"]
+    await ctx.save(nudge_time=at)
+    await ctx.schedules_changed()
+    if at is None:
+        return Reply(plain(_("Group nudges are off.")))
+    return Reply(
+        plain(
+            _(
+                "Every day at {time} ({zone}) I'll mention the members who haven't checked in yet.",
+                time=at.strftime("%H:%M"),
+                zone=ctx.timezone,
+            )
+        )
+    )
+
+
+async def groupshare(ctx: Context) -> Reply:
+    assert ctx.chat is not None
+    await _repo(ctx).set_share(ctx.chat.id, ctx.args["percent"])
+    return Reply(
+        plain(ctx._("The group's day now counts when {share}% of members check in.", share=ctx.args["percent"]))
+    )
+
+
+async def nudge(ctx: Context) -> Reply:
+    _ = ctx._
+    off = ctx.args["switch"] == "off"
+    ctx.user = await ctx.store.update_user(ctx.user.id, nudge_opt_out=off)
+    if off:
+        return Reply(plain(_("Group nudges won't mention you. /nudge on turns them back on.")), ephemeral=True)
+    return Reply(plain(_("Group nudges may mention you again.")), ephemeral=True)
+
+
+async def stats(ctx: Context) -> Reply:
+    _ = ctx._
+    today, _grace = learner_day(ctx.services.clock, ctx.user)
+    first = today - timedelta(days=today.weekday() + 7 * (STATS_WEEKS - 1))
+    rows = await _repo(ctx).checkins([ctx.user.id], first, today)
+    _enrolment, day = await current(ctx)
+    plan = plan_of(ctx)
+    done_days = 0 if day is None or day.status == "upcoming" else min(day.day_index + 1, PLAN_DAYS)
+    data = StatsData(
+        first_day=first,
+        today=today,
+        tasks_by_day={on: mask for _uid, on, mask in rows},
+        phases=tuple((p.number, p.first_week, p.last_week) for p in plan.phases),
+        plan_days_done=done_days,
+        plan_days=PLAN_DAYS,
+    )
+    png = await asyncio.to_thread(render_stats, data)  # drawing is CPU work: keep it off the event loop
+    caption = _(
+        "Check-ins of the last {weeks} weeks and your place in the plan: {done} of {total} days.",
+        weeks=STATS_WEEKS,
+        done=done_days,
+        total=PLAN_DAYS,
+    )
+    return Reply(plain(caption), image=Attachment("stats.png", png, "image/png"))
+
+
+async def export(ctx: Context) -> Reply:
+    _ = ctx._
+    _enrolment, day = await current(ctx)
+    if day is None:
+        return not_enrolled(ctx)
+    if day.status == "complete":
+        return Reply(plain(_("Your plan is complete: no plan days are left to export.")))
+    # Remaining days from today on, one per calendar day (future pauses can't be known; a paused plan is
+    # exported as if resumed today). An upcoming plan starts on its start date.
+    first_date = ctx.today() + timedelta(days=day.days_until_start)
+    first_index = 0 if day.status == "upcoming" else day.day_index
+    plan = plan_of(ctx)
+    owner = f"{ctx.user.platform}-{ctx.user.external_id}"
+    days: list[ExportDay] = []
+    for index in range(first_index, PLAN_DAYS):
+        on = first_date + timedelta(days=index - first_index)
+        week, weekday = index // DAYS_PER_WEEK + 1, index % DAYS_PER_WEEK + 1
+        block = plan.block_for_week(week)
+        days.append(
+            ExportDay(
+                on=on,
+                uid=f"studybuddy-{owner}-{on.isoformat()}@studybuddy",
+                summary=_("Week {week} · Day {day}", week=week, day=weekday) + f": {block.title}",
+                description="\n".join(f"{i}. {task.text}" for i, task in enumerate(block.tasks, start=1)),
+            )
+        )
+    data = await asyncio.to_thread(to_ics, days, _("StudyBuddy 20-week plan"), ctx.services.clock.now())
+    return Reply(
+        plain(
+            _.plural(
+                "{n} plan day exported; import the file into any calendar app.",
+                "{n} plan days exported; import the file into any calendar app.",
+                len(days),
+            )
+        ),
+        file=Attachment("studybuddy-plan.ics", data, "text/calendar"),
+    )
+
+
+def register(registry: Registry) -> None:
+    registry.command(
+        "done",
+        en="Check in today's tasks (all, or e.g. /done 1 3; /done yesterday until noon)",
+        zh="打卡今天的任务（全部，或如 /done 1 3；中午前可 /done yesterday 补昨天）",
+        args=[DONE_ARG],
+    )(done)
+    registry.action(DONE_ACTION)(done_button)
+    registry.command("undo", en="Take back today's check-in", zh="撤销今天的打卡")(undo)
+    registry.command("streak", en="Your streak, freezes and the last 14 days", zh="你的连续打卡、冻结卡和最近 14 天")(
+        streak
+    )
+    registry.command("join", en="Join this group's accountability roster", zh="加入本群的打卡名单", scope="group")(
+        join_
+    )
+    registry.command("leave", en="Leave this group's roster", zh="退出本群的打卡名单", scope="group")(leave)
+    registry.command("top", en="This group's leaderboard and group streak", zh="本群排行榜和群连续天数", scope="group")(
+        top
+    )
+    registry.command(
+        "groupnudge",
+        en="Mention members who haven't checked in, daily at HH:MM, or off",
+        zh="每天 HH:MM 提醒还没打卡的成员，或 off 关闭",
+        args=[TIME_ARG],
+        scope="group",
+        group_admin=True,
+    )(groupnudge)
+    registry.command(
+        "groupshare",
+        en="Share of members (percent) whose check-ins make the group's day count",
+        zh="群打卡日所需的成员打卡比例（百分比）",
+        args=[ArgSpec("percent", "int", {"en": "1 to 100", "zh": "1 到 100"}, required=True, minimum=1, maximum=100)],
+        scope="group",
+        group_admin=True,
+    )(groupshare)
+    registry.command(
+        "nudge",
+        en="Whether group nudges may mention you: on or off",
+        zh="群提醒是否可以提及你：on 或 off",
+        args=[
+            ArgSpec("switch", "choice", {"en": "on or off", "zh": "on 或 off"}, required=True, choices=("on", "off"))
+        ],
+    )(nudge)
+    registry.command("stats", en="A picture of your check-ins and plan progress", zh="打卡热力图和计划进度图")(stats)
+    registry.command(
+        "export", en="Your remaining plan days as a calendar (.ics)", zh="把剩余的计划日导出为日历（.ics）"
+    )(export)

@@ -1,0 +1,91 @@
+"""What accountability needs from storage: check-ins, incremental streak states, group rosters and shares."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal, Protocol
+
+from bot.accountability.streaks import DayState
+from bot.core.ports import Port
+from bot.core.types import PauseSpan, User
+
+CheckinStatus = Literal["new", "more", "already"]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckinOutcome:
+    """What a check-in changed: a new day, more tasks on a counted day, or nothing (`already`)."""
+
+    status: CheckinStatus
+    tasks: int  # the day's task mask after the check-in
+    day: DayState | None  # the checked-in day's state when it newly counted
+    latest: DayState | None  # the learner's latest counted day after the change
+
+
+@dataclass(frozen=True, slots=True)
+class StreakWindow:
+    """What `/streak` shows, read together: the learner's own plan pauses and the bounded run states."""
+
+    pauses: tuple[PauseSpan, ...]
+    base: DayState | None  # the latest state before the window, if any
+    states: list[DayState]  # every state inside the window, oldest first
+
+
+@dataclass(frozen=True, slots=True)
+class UndoOutcome:
+    tasks: int  # the mask that was taken back
+    removed: DayState | None  # the state the day had (e.g. `earned` tells a freeze was taken back)
+    latest: DayState | None
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """An active roster member with the state of their latest counted day and their own plan pauses."""
+
+    user: User
+    joined_on: date  # the group's local date of joining: the member counts for group days from then
+    latest: DayState | None
+    pauses: tuple[PauseSpan, ...] = ()  # streak pauses are the member's own (a group's pause isn't theirs)
+
+
+class AccountabilityRepo(Protocol):
+    """Check-ins, incremental streak states, group rosters and the group-streak share."""
+
+    async def checkin(
+        self, user_id: int, on: date, tasks: int, chat_id: int | None, pauses: Sequence[PauseSpan]
+    ) -> CheckinOutcome: ...
+
+    async def undo(self, user_id: int, on: date, pauses: Sequence[PauseSpan]) -> UndoOutcome | None: ...
+
+    async def streak_window(self, user_id: int, since: date) -> StreakWindow:
+        """The learner's pauses, the latest state before `since` and every state from `since` on, in one
+        connection: `/streak` is read often and each extra round trip costs more than the rows."""
+        ...
+
+    async def checkins(self, user_ids: Collection[int], since: date, until: date) -> list[tuple[int, date, int]]: ...
+
+    async def mask_counts(self, user_ids: Collection[int], since: date, until: date) -> list[tuple[int, int, int]]:
+        """(user id, task mask, number of days with that mask) in the dates (inclusive): the week's tasks of a
+        whole roster as a few aggregate rows instead of one row per member-day."""
+        ...
+
+    async def group_checked_per_day(self, chat_id: int, since: date, until: date) -> dict[date, int]:
+        """Per date, how many active members checked in for it on or after the day they joined."""
+        ...
+
+    async def join(self, chat_id: int, user_id: int, now: datetime, on: date) -> bool:
+        """Add (or re-activate) a roster member; False when already active (nothing written)."""
+        ...
+
+    async def leave(self, chat_id: int, user_id: int) -> bool: ...
+
+    async def roster(self, chat_id: int) -> list[Member]: ...
+
+    async def share(self, chat_id: int) -> int: ...
+
+    async def set_share(self, chat_id: int, percent: int) -> None: ...
+
+
+ACCOUNTABILITY: Port[AccountabilityRepo] = Port("accountability")

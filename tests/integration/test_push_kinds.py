@@ -3,9 +3,9 @@ recorded in the outbox and delivered like the bot's own, and one worker never dr
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Sequence
 from datetime import time
+from typing import Any
 
 import pytest
 
@@ -16,6 +16,7 @@ from bot.core.registry import Registry
 from bot.core.types import Reply
 from bot.delivery.kinds import Feature, PushKind, PushKinds, PushRequest, Skip, Subscriber
 from bot.delivery.schedule import Recurrence
+from bot.delivery.service import DeliveryService
 from tests.support import Chatter, RecordingDeliverer, at, make_runtime
 
 
@@ -83,15 +84,37 @@ def test_kind_names_are_checked() -> None:
         PushKinds([PushKind("Hello World", "user", hello_when, hello_render)])
 
 
-async def test_one_drain_per_worker(app: Runtime, platform: RecordingDeliverer, clock: ManualClock) -> None:
-    for n in range(5):
-        await Chatter(app.core, user_id=str(10 + n), name=f"learner {n}").say("/start")
-    clock.set(at("2026-11-30 08:00"))
-    assert await app.delivery.tick() == 5
-    app.delivery.claim_size = 2  # several claims: a second drain could take some between them
-    results = await asyncio.gather(app.delivery.drain(), app.delivery.drain())
-    assert sorted(results) == [0, 5]
-    assert len(platform.sent) == 5
+class DrainsAgainWhileSending(RecordingDeliverer):
+    """During its first send, the scheduler's other job fires: a second drain in the same worker."""
+
+    def __init__(self, clock: ManualClock) -> None:
+        super().__init__("console", clock)
+        self.delivery: DeliveryService | None = None
+        self.second: int | None = None
+
+    async def deliver(self, target: Any, replies: Any, skip: int = 0) -> Any:
+        if self.delivery is not None and self.second is None:
+            self.second = -1
+            self.second = await self.delivery.drain()
+        return await super().deliver(target, replies, skip)
+
+
+async def test_one_drain_per_worker(database_url: str, clock: ManualClock) -> None:
+    platform = DrainsAgainWhileSending(clock)
+    app = make_runtime(database_url, clock, [platform])
+    await app.open()
+    try:
+        for n in range(5):
+            await Chatter(app.core, user_id=str(10 + n), name=f"learner {n}").say("/start")
+        clock.set(at("2026-11-30 08:00"))
+        assert await app.delivery.tick() == 5
+        app.delivery.claim_size = 2  # several claims: a second drain could take the rest between them
+        platform.delivery = app.delivery
+        assert await app.delivery.drain() == 5
+        assert platform.second == 0  # the overlapping pass found a drain running and left it alone
+        assert len(platform.sent) == 5
+    finally:
+        await app.stop()
 
 
 @pytest.fixture

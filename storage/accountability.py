@@ -1,16 +1,17 @@
 """Check-ins, streak states, group rosters and group settings.
 
-Each method is one short transaction. Streaks are incremental: `streak_days` holds the run's state after
-each counted day (see bot/accountability/streaks.py), so a check-in reads one earlier state and writes one row, an
-undo deletes one; only states after the changed date are re-applied (normally none: a `/done yesterday`
-after today's check-in re-applies one).
+Each method is one short transaction (a check-in made in a group joins its roster in the same one).
+Streaks are incremental: `streak_days` holds the run's state after each counted day (see
+bot/accountability/streaks.py), so a check-in reads one earlier state and writes one row, an undo deletes
+one; only states after the changed date are re-applied (normally none: a `/done yesterday` after today's
+check-in re-applies one).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -20,24 +21,21 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     bindparam,
-    cast,
     delete,
     func,
-    literal,
-    null,
     select,
     union_all,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.types import TypeEngine
 
-from bot.accountability.ports import CheckinOutcome, Member, StreakWindow, UndoOutcome
+from bot.accountability.ports import CheckinOutcome, GroupJoin, Member, StreakWindow, UndoOutcome
 from bot.accountability.streaks import DayState, advance
 from bot.core.types import PauseSpan, User
 from storage.base import SqlRepository
 from storage.models import USER_COLUMNS, Base, CheckinRow, EnrolmentRow, PauseRow, UserRow, UTCDateTime, utcnow
+from storage.rows import RowValues, from_mapping, from_object, labelled, labelled_nulls, to_values
 
 DEFAULT_SHARE = 50
 
@@ -82,21 +80,23 @@ class GroupSettingRow(Base):
     share_percent: Mapped[int] = mapped_column(Integer, default=DEFAULT_SHARE)
 
 
-STATE_COLUMNS = (
-    StreakDayRow.local_date,
-    StreakDayRow.run_days,
-    StreakDayRow.best,
-    StreakDayRow.freezes,
-    StreakDayRow.run_start,
-    StreakDayRow.frozen_date,
-    StreakDayRow.earned,
-)  # in the order of DayState's fields
-
-
-def null_of(kind: type[TypeEngine[Any]]) -> Any:
-    """A typed NULL: PostgreSQL wants every UNION column typed."""
-    return cast(null(), kind())
-
+# DayState's fields -> the columns that store them (the names differ: `on` is the row's `local_date`).
+STATE_COLUMNS = {
+    "on": StreakDayRow.local_date,
+    "current": StreakDayRow.run_days,
+    "best": StreakDayRow.best,
+    "freezes": StreakDayRow.freezes,
+    "run_start": StreakDayRow.run_start,
+    "frozen": StreakDayRow.frozen_date,
+    "earned": StreakDayRow.earned,
+}
+PAUSE_COLUMNS = {"start": PauseRow.start_date, "end": PauseRow.end_date}
+# The label prefixes where one row carries several dataclasses.
+STATE_PREFIX = "s_"
+USER_PREFIX = "u_"
+PAUSE_PREFIX = "pause_"
+STATE_ON = STATE_PREFIX + "on"  # NULL where a row has no state (a roster member before any check-in, a pause)
+PAUSE_START = PAUSE_PREFIX + "start"  # NULL where a row is not a pause
 
 # The hot reads (`/streak`, `/top`, nudges, recaps), built once: constructing and cache-keying a statement
 # per call costs more than running it. They run on a plain connection and return columns, not ORM objects.
@@ -106,27 +106,19 @@ _BEFORE_WINDOW = (
     .scalar_subquery()
 )
 # `/streak` reads the window's states and the learner's pauses in one statement (one round trip, which costs
-# more than the rows): the pauses ride along as rows flagged `is_pause`, start in the date column and end in
-# the frozen-date column.
-_WINDOW_STATES = select(literal(False).label("is_pause"), *STATE_COLUMNS).where(
+# more than the rows): a UNION of state rows (`s_*` columns, NULL pause columns) and pause rows
+# (`pause_start`, `pause_end`, NULL state columns). The state rows come first: their typed columns decide
+# how the union's values are read back.
+_WINDOW_STATES = select(*labelled_nulls(PAUSE_COLUMNS, PAUSE_PREFIX), *labelled(STATE_COLUMNS, STATE_PREFIX)).where(
     StreakDayRow.user_id == bindparam("user_id"),
     StreakDayRow.local_date >= func.coalesce(_BEFORE_WINDOW, bindparam("since", type_=Date()), type_=Date()),
 )
-_PAUSES_AS_STATES = (
-    select(
-        literal(True),
-        PauseRow.start_date,
-        null_of(Integer),
-        null_of(Integer),
-        null_of(Integer),
-        null_of(Date),
-        PauseRow.end_date,
-        null_of(Boolean),
-    )
+_WINDOW_PAUSES = (
+    select(*labelled(PAUSE_COLUMNS, PAUSE_PREFIX), *labelled_nulls(STATE_COLUMNS, STATE_PREFIX))
     .join(EnrolmentRow, EnrolmentRow.id == PauseRow.enrolment_id)
     .where(EnrolmentRow.user_id == bindparam("user_id"))
 )
-_STREAK_WINDOW = union_all(_WINDOW_STATES, _PAUSES_AS_STATES).order_by("is_pause", "local_date")
+_STREAK_WINDOW = union_all(_WINDOW_STATES, _WINDOW_PAUSES).order_by(STATE_ON, PAUSE_START)
 _ACTIVE = and_(GroupMemberRow.chat_id == bindparam("chat_id"), GroupMemberRow.active.is_(True))
 # A member's latest state via a correlated max(local_date): both SQLite and PostgreSQL answer it from the
 # (user_id, local_date) unique index without reading the member's history.
@@ -137,7 +129,7 @@ _LATEST_DAY = (
     .scalar_subquery()
 )
 _ROSTER = (
-    select(GroupMemberRow.joined_on, *USER_COLUMNS, *STATE_COLUMNS)
+    select(GroupMemberRow.joined_on, *labelled(USER_COLUMNS, USER_PREFIX), *labelled(STATE_COLUMNS, STATE_PREFIX))
     .join(UserRow, UserRow.id == GroupMemberRow.user_id)
     .outerjoin(
         StreakDayRow,
@@ -147,11 +139,11 @@ _ROSTER = (
     .order_by(GroupMemberRow.id)
 )
 _ROSTER_PAUSES = (
-    select(EnrolmentRow.user_id, PauseRow.start_date, PauseRow.end_date)
+    select(GroupMemberRow.user_id, *labelled(PAUSE_COLUMNS, PAUSE_PREFIX))
+    .join(EnrolmentRow, EnrolmentRow.user_id == GroupMemberRow.user_id)
     .join(PauseRow, PauseRow.enrolment_id == EnrolmentRow.id)
-    .join(GroupMemberRow, GroupMemberRow.user_id == EnrolmentRow.user_id)
     .where(_ACTIVE)
-    .order_by(EnrolmentRow.user_id, PauseRow.start_date)
+    .order_by(GroupMemberRow.user_id, PauseRow.start_date)
 )
 _SINCE = bindparam("since", type_=Date())
 _UNTIL = bindparam("until", type_=Date())
@@ -184,20 +176,27 @@ _SHARE = select(GroupSettingRow.share_percent).where(GroupSettingRow.chat_id == 
 
 
 def to_state(row: StreakDayRow) -> DayState:
-    return DayState(row.local_date, row.run_days, row.best, row.freezes, row.run_start, row.frozen_date, row.earned)
+    return from_object(DayState, row, STATE_COLUMNS)
 
 
 def _row(user_id: int, state: DayState) -> StreakDayRow:
-    return StreakDayRow(
-        user_id=user_id,
-        local_date=state.on,
-        run_days=state.current,
-        best=state.best,
-        freezes=state.freezes,
-        run_start=state.run_start,
-        frozen_date=state.frozen,
-        earned=state.earned,
-    )
+    return StreakDayRow(user_id=user_id, **to_values(state, STATE_COLUMNS))
+
+
+def to_member(row: RowValues, pauses: Mapping[int, Sequence[PauseSpan]]) -> Member:
+    """A roster row: the member's `u_*` user columns and `s_*` latest state (NULL before any check-in)."""
+    user = from_mapping(User, row, USER_PREFIX)
+    latest = from_mapping(DayState, row, STATE_PREFIX) if row[STATE_ON] is not None else None
+    return Member(user=user, joined_on=row["joined_on"], latest=latest, pauses=tuple(pauses.get(user.id, ())))
+
+
+def to_window(rows: Sequence[RowValues], since: date) -> StreakWindow:
+    """Split the window's union: pause rows have a `pause_start`, state rows don't."""
+    pauses = tuple(from_mapping(PauseSpan, row, PAUSE_PREFIX) for row in rows if row[PAUSE_START] is not None)
+    states = [from_mapping(DayState, row, STATE_PREFIX) for row in rows if row[PAUSE_START] is None]
+    if states and states[0].on < since:
+        return StreakWindow(pauses, states[0], states[1:])
+    return StreakWindow(pauses, None, states)
 
 
 class SqlAccountability(SqlRepository):
@@ -242,25 +241,39 @@ class SqlAccountability(SqlRepository):
         return mine, prev
 
     async def checkin(
-        self, user_id: int, on: date, tasks: int, chat_id: int | None, pauses: Sequence[PauseSpan]
+        self, user_id: int, on: date, tasks: int, pauses: Sequence[PauseSpan], group: GroupJoin | None = None
     ) -> CheckinOutcome:
-        """Add `tasks` (a bit mask) to the check-in of `on`; a day's first check-in counts it."""
+        """Add `tasks` (a bit mask) to the check-in of `on` (a day's first check-in counts it) and, made in a
+        group, join its roster: one transaction, so neither is written without the other."""
         async with self.sessions.begin() as session:
-            row = (
-                await session.execute(
-                    select(CheckinRow).where(CheckinRow.user_id == user_id, CheckinRow.local_date == on)
-                )
-            ).scalar_one_or_none()
-            if row is not None:
-                merged = row.tasks | tasks
-                if merged == row.tasks:
-                    return CheckinOutcome("already", row.tasks, None, await self._latest(session, user_id))
-                row.tasks = merged
-                return CheckinOutcome("more", merged, None, await self._latest(session, user_id))
-            session.add(CheckinRow(user_id=user_id, local_date=on, tasks=tasks, chat_id=chat_id))
-            await session.flush()
-            mine, latest = await self._reapply(session, user_id, on, pauses, include=True)
-            return CheckinOutcome("new", tasks, mine, latest)
+            outcome = await self._checkin(session, user_id, on, tasks, group.chat_id if group else None, pauses)
+            if group is None:
+                return outcome
+            joined = await self._join(session, group.chat_id, user_id, group.now, group.on)
+            return replace(outcome, joined=joined)
+
+    async def _checkin(
+        self,
+        session: AsyncSession,
+        user_id: int,
+        on: date,
+        tasks: int,
+        chat_id: int | None,
+        pauses: Sequence[PauseSpan],
+    ) -> CheckinOutcome:
+        row = (
+            await session.execute(select(CheckinRow).where(CheckinRow.user_id == user_id, CheckinRow.local_date == on))
+        ).scalar_one_or_none()
+        if row is not None:
+            merged = row.tasks | tasks
+            if merged == row.tasks:
+                return CheckinOutcome("already", row.tasks, None, await self._latest(session, user_id))
+            row.tasks = merged
+            return CheckinOutcome("more", merged, None, await self._latest(session, user_id))
+        session.add(CheckinRow(user_id=user_id, local_date=on, tasks=tasks, chat_id=chat_id))
+        await session.flush()
+        mine, latest = await self._reapply(session, user_id, on, pauses, include=True)
+        return CheckinOutcome("new", tasks, mine, latest)
 
     async def undo(self, user_id: int, on: date, pauses: Sequence[PauseSpan]) -> UndoOutcome | None:
         """Take back the check-in of `on`; None when there is none."""
@@ -297,12 +310,8 @@ class SqlAccountability(SqlRepository):
         """Pauses and the bounded run states: one prepared statement of two indexed reads."""
         params = {"user_id": user_id, "since": since}
         async with self.engine.connect() as connection:
-            rows = (await connection.execute(_STREAK_WINDOW, params)).all()
-        states = [DayState(*row[1:]) for row in rows if not row.is_pause]
-        pauses = tuple(PauseSpan(row.local_date, row.frozen_date) for row in rows if row.is_pause)
-        if states and states[0].on < since:
-            return StreakWindow(pauses, states[0], states[1:])
-        return StreakWindow(pauses, None, states)
+            rows = (await connection.execute(_STREAK_WINDOW, params)).mappings().all()
+        return to_window(rows, since)
 
     async def checkins(self, user_ids: Collection[int], since: date, until: date) -> list[tuple[int, date, int]]:
         """(user id, local date, task mask) for the given users and dates (inclusive)."""
@@ -329,22 +338,27 @@ class SqlAccountability(SqlRepository):
     async def join(self, chat_id: int, user_id: int, now: datetime, on: date) -> bool:
         """Put the user on the roster; False (and nothing written) when already an active member."""
         async with self.sessions.begin() as session:
-            row = (
-                await session.execute(
-                    select(GroupMemberRow).where(GroupMemberRow.chat_id == chat_id, GroupMemberRow.user_id == user_id)
-                )
-            ).scalar_one_or_none()
-            if row is None:
-                session.add(GroupMemberRow(chat_id=chat_id, user_id=user_id, joined_at=now, joined_on=on, active=True))
-                return True
-            if row.active:
-                return False
-            row.active, row.joined_at, row.joined_on = True, now, on
+            return await self._join(session, chat_id, user_id, now, on)
+
+    @staticmethod
+    async def _join(session: AsyncSession, chat_id: int, user_id: int, now: datetime, on: date) -> bool:
+        row = (
+            await session.execute(
+                select(GroupMemberRow).where(GroupMemberRow.chat_id == chat_id, GroupMemberRow.user_id == user_id)
+            )
+        ).scalar_one_or_none()
+        if row is None:
+            session.add(GroupMemberRow(chat_id=chat_id, user_id=user_id, joined_at=now, joined_on=on, active=True))
             return True
+        if row.active:
+            return False
+        row.active, row.joined_at, row.joined_on = True, now, on
+        return True
 
     async def leave(self, chat_id: int, user_id: int) -> bool:
+        """False when not an active member; RETURNING tells (a rowcount isn't reliable on every driver)."""
         async with self.sessions.begin() as session:
-            result = await session.execute(
+            left = await session.execute(
                 update(GroupMemberRow)
                 .where(
                     GroupMemberRow.chat_id == chat_id,
@@ -352,26 +366,19 @@ class SqlAccountability(SqlRepository):
                     GroupMemberRow.active.is_(True),
                 )
                 .values(active=False)
+                .returning(GroupMemberRow.id)
+                .execution_options(synchronize_session=False)
             )
-            return (result.rowcount or 0) > 0
+            return left.first() is not None
 
     async def roster(self, chat_id: int) -> list[Member]:
         """Active members with their latest streak state and their own plan pauses: two indexed queries."""
         async with self.engine.connect() as connection:
-            rows = (await connection.execute(_ROSTER, {"chat_id": chat_id})).all()
+            rows = (await connection.execute(_ROSTER, {"chat_id": chat_id})).mappings().all()
             pauses: dict[int, list[PauseSpan]] = {}
-            for user_id, start, end in await connection.execute(_ROSTER_PAUSES, {"chat_id": chat_id}):
-                pauses.setdefault(user_id, []).append(PauseSpan(start, end))
-        users = len(USER_COLUMNS)
-        return [
-            Member(
-                User(*row[1 : users + 1]),
-                row[0],
-                DayState(*row[users + 1 :]) if row[users + 1] is not None else None,
-                tuple(pauses.get(row[1], ())),
-            )
-            for row in rows
-        ]
+            for pause in (await connection.execute(_ROSTER_PAUSES, {"chat_id": chat_id})).mappings():
+                pauses.setdefault(pause["user_id"], []).append(from_mapping(PauseSpan, pause, PAUSE_PREFIX))
+        return [to_member(row, pauses) for row in rows]
 
     async def share(self, chat_id: int) -> int:
         async with self.engine.connect() as connection:

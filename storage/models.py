@@ -25,6 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from storage.rows import by_key
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -159,10 +161,11 @@ class SettingRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
-# Plain column tuples in the order of the core dataclasses' fields, the one place that order is written:
-# hot reads (every update resolves its user) select these and build `User(*row)` / `Chat(*row)` without
-# loading ORM objects, and the ORM-row mappers in storage/repository.py read the same attributes.
-USER_COLUMNS = (
+# The columns of the core dataclasses, keyed by field name (each column's attribute has the field's name):
+# hot reads (every update resolves its user) select these and build `User` / `Chat` from the row's mapping
+# without loading ORM objects (storage/rows.py), and the ORM-row mappers in storage/repository.py read the
+# same attributes. Order doesn't matter: nothing is matched by position.
+USER_COLUMNS = by_key(
     UserRow.id,
     UserRow.platform,
     UserRow.external_id,
@@ -174,7 +177,7 @@ USER_COLUMNS = (
     UserRow.active,
     UserRow.nudge_opt_out,
 )
-CHAT_COLUMNS = (
+CHAT_COLUMNS = by_key(
     ChatRow.id,
     ChatRow.platform,
     ChatRow.external_id,

@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.types import SubjectRef
+from bot.core.types import SubjectKind, SubjectRef
 from bot.delivery.outbox import DueBatch, OutboxItem, OutboxStatus
 from bot.delivery.schedule import DesiredSchedule, DueSchedule, Occurrence, Recurrence
 from storage.base import SqlRepository
@@ -44,7 +44,7 @@ class ScheduleRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     platform: Mapped[str] = mapped_column(String(16))
-    subject_kind: Mapped[str] = mapped_column(String(8))
+    subject_kind: Mapped[SubjectKind] = mapped_column(String(8))
     subject_id: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(16))
     at_time: Mapped[time] = mapped_column(Time())
@@ -63,12 +63,12 @@ class DeliveryRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     platform: Mapped[str] = mapped_column(String(16))
-    subject_kind: Mapped[str] = mapped_column(String(8))
+    subject_kind: Mapped[SubjectKind] = mapped_column(String(8))
     subject_id: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(16))
     local_date: Mapped[date] = mapped_column(Date())
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[OutboxStatus] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
     claimed_by: Mapped[str | None] = mapped_column(String(64))
@@ -84,9 +84,9 @@ def _due(row: ScheduleRow) -> DueSchedule:
     return DueSchedule(
         id=row.id,
         platform=row.platform,
-        subject=SubjectRef(row.subject_kind, row.subject_id),  # type: ignore[arg-type]
-        kind=row.kind,  # type: ignore[arg-type]
-        recurrence=Recurrence(row.at_time, row.timezone, row.weekday),
+        subject=SubjectRef(kind=row.subject_kind, id=row.subject_id),
+        kind=row.kind,
+        recurrence=Recurrence(at=row.at_time, timezone=row.timezone, weekday=row.weekday),
         local_date=row.next_local_date,
         due_at=row.next_due_at,
     )
@@ -96,12 +96,12 @@ def _item(row: DeliveryRow) -> OutboxItem:
     return OutboxItem(
         id=row.id,
         platform=row.platform,
-        subject=SubjectRef(row.subject_kind, row.subject_id),  # type: ignore[arg-type]
-        kind=row.kind,  # type: ignore[arg-type]
+        subject=SubjectRef(kind=row.subject_kind, id=row.subject_id),
+        kind=row.kind,
         local_date=row.local_date,
         due_at=row.due_at,
         attempts=row.attempts,
-        status=row.status,  # type: ignore[arg-type]
+        status=row.status,
         reason=row.reason,
         messages_sent=row.messages_sent,
     )
@@ -194,8 +194,8 @@ class SqlOutbox(SqlRepository):
             inserted = len((await connection.execute(statement, values)).all())
         if batch.advances:
             await connection.execute(
-                update(ScheduleRow.__table__)
-                .where(ScheduleRow.__table__.c.id == bindparam("sid"))
+                update(ScheduleRow)
+                .where(ScheduleRow.id == bindparam("sid"))
                 .values(
                     next_local_date=bindparam("b_date", type_=Date()),
                     next_due_at=bindparam("b_due", type_=UTCDateTime()),
@@ -213,7 +213,7 @@ class SqlOutbox(SqlRepository):
         )
         async with self.sessions() as session:
             row = (await session.execute(query)).first()
-        return (row[0], row[1]) if row else None  # type: ignore[return-value]
+        return (row.kind, row.next_due_at) if row else None
 
     # outbox --------------------------------------------------------------------------------------------
     async def claim(
@@ -303,12 +303,14 @@ class SqlOutbox(SqlRepository):
         """Return rows a dead process left in `sending` to `pending` (SQLite: one process owns the outbox,
         so at start-up every claim is stale; PostgreSQL workers rely on the lease instead)."""
         async with self.sessions.begin() as session:
-            result = await session.execute(
+            released = await session.execute(
                 update(DeliveryRow)
                 .where(DeliveryRow.status == "sending")
                 .values(status="pending", claimed_by=None, claimed_until=None)
+                .returning(DeliveryRow.id)  # counts on every driver (an ORM-path rowcount may be -1)
+                .execution_options(synchronize_session=False)
             )
-            return max(result.rowcount or 0, 0)
+            return len(released.all())
 
     async def items(self, subject: SubjectRef | None = None) -> list[OutboxItem]:
         query = select(DeliveryRow).order_by(DeliveryRow.id)

@@ -66,9 +66,9 @@ class PaperFetchRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    source: Mapped[str] = mapped_column(String(8))
+    source: Mapped[FetchSource] = mapped_column(String(8))
     url: Mapped[str] = mapped_column(String(512))
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[FetchStatus] = mapped_column(String(16))
     http_status: Mapped[int | None] = mapped_column(Integer)
     feed_date: Mapped[date | None] = mapped_column(Date())
     items: Mapped[int] = mapped_column(Integer, default=0)
@@ -150,9 +150,9 @@ def to_paper(row: Any) -> Paper:
 def to_record(row: PaperFetchRow) -> FetchRecord:
     return FetchRecord(
         at=row.at,
-        source=row.source,  # type: ignore[arg-type]
+        source=row.source,
         url=row.url,
-        status=row.status,  # type: ignore[arg-type]
+        status=row.status,
         http_status=row.http_status,
         feed_date=row.feed_date,
         items=row.items,
@@ -295,7 +295,10 @@ class SqlPaperStore(SqlRepository):
 
     async def remove_topic(self, user_id: int, topic: str) -> bool:
         async with self.sessions.begin() as session:
-            result = await session.execute(
-                delete(UserTopicRow).where(UserTopicRow.user_id == user_id, UserTopicRow.topic_key == topic_key(topic))
+            removed = await session.execute(
+                delete(UserTopicRow)
+                .where(UserTopicRow.user_id == user_id, UserTopicRow.topic_key == topic_key(topic))
+                .returning(UserTopicRow.id)  # tells on every driver (an ORM-path rowcount may be -1)
+                .execution_options(synchronize_session=False)
             )
-            return bool(getattr(result, "rowcount", 0))
+            return removed.first() is not None

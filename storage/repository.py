@@ -16,17 +16,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.types import Chat, ChatKind, Enrolment, Jump, Lang, PauseSpan, SubjectRef, User
 from storage.base import SqlRepository
 from storage.models import CHAT_COLUMNS, USER_COLUMNS, ChatRow, EnrolmentRow, JumpRow, PauseRow, UserRow
+from storage.rows import from_mapping, from_object, labelled
 
 USER_FIELDS = {"display_name", "lang", "timezone", "reminder_time", "reading_day", "active", "nudge_opt_out"}
 CHAT_FIELDS = {"title", "lang", "timezone", "post_time", "nudge_time", "reading_day", "active", "kind"}
 
 
 def to_user(row: UserRow) -> User:
-    return User(*(getattr(row, column.key) for column in USER_COLUMNS))
+    return from_object(User, row, USER_COLUMNS)
 
 
 def to_chat(row: ChatRow) -> Chat:
-    return Chat(*(getattr(row, column.key) for column in CHAT_COLUMNS))
+    return from_object(Chat, row, CHAT_COLUMNS)
 
 
 def to_enrolment(row: EnrolmentRow) -> Enrolment:
@@ -36,16 +37,16 @@ def to_enrolment(row: EnrolmentRow) -> Enrolment:
         subject=subject,
         start_date=row.start_date,
         created_at=row.created_at,
-        pauses=tuple(PauseSpan(p.start_date, p.end_date) for p in row.pauses),
-        jumps=tuple(Jump(j.on_date, j.day_index) for j in row.jumps),
+        pauses=tuple(PauseSpan(start=p.start_date, end=p.end_date) for p in row.pauses),
+        jumps=tuple(Jump(on=j.on_date, day_index=j.day_index) for j in row.jumps),
     )
 
 
 # Every update resolves its user (and group chat) first: these lookups are built once, not per call.
-_USER_BY_ID = select(*USER_COLUMNS).where(
+_USER_BY_ID = select(*labelled(USER_COLUMNS)).where(
     UserRow.platform == bindparam("platform"), UserRow.external_id == bindparam("external_id")
 )
-_CHAT_BY_ID = select(*CHAT_COLUMNS).where(
+_CHAT_BY_ID = select(*labelled(CHAT_COLUMNS)).where(
     ChatRow.platform == bindparam("platform"), ChatRow.external_id == bindparam("external_id")
 )
 
@@ -65,10 +66,11 @@ class SqlStore(SqlRepository):
     async def get_or_create_user(
         self, platform: str, external_id: str, display_name: str, lang: Lang, timezone: str
     ) -> tuple[User, bool]:
+        params = {"platform": platform, "external_id": external_id}
         async with self.engine.connect() as connection:  # the common case: a read, no transaction
-            found = (await connection.execute(_USER_BY_ID, {"platform": platform, "external_id": external_id})).first()
+            found = (await connection.execute(_USER_BY_ID, params)).mappings().first()
         if found is not None:
-            user = User(*found)
+            user = from_mapping(User, found)
             if user.display_name == display_name:
                 return user, False
             return await self.update_user(user.id, display_name=display_name), False
@@ -123,10 +125,11 @@ class SqlStore(SqlRepository):
     async def get_or_create_chat(
         self, platform: str, external_id: str, kind: ChatKind, title: str | None, lang: Lang, timezone: str
     ) -> Chat:
+        params = {"platform": platform, "external_id": external_id}
         async with self.engine.connect() as connection:  # the common case: a read, no transaction
-            found = (await connection.execute(_CHAT_BY_ID, {"platform": platform, "external_id": external_id})).first()
+            found = (await connection.execute(_CHAT_BY_ID, params)).mappings().first()
         if found is not None:
-            chat = Chat(*found)
+            chat = from_mapping(Chat, found)
             if not title or chat.title == title:
                 return chat
             return await self.update_chat(chat.id, title=title)

@@ -75,8 +75,8 @@ async def build_board(repo: AccountabilityRepo, clock: Clock, chat: Chat, since:
     # The week's tasks and the per-day group counts come back aggregated by the database (a few rows, not
     # one per member-day); only a group streak that reaches back past the short window reads further.
     tasks: dict[int, int] = dict.fromkeys(ids, 0)
-    for uid, mask, days in await repo.mask_counts(ids, start, today):
-        tasks[uid] += task_count(mask) * days
+    for uid, mask, times in await repo.mask_counts(ids, start, today):
+        tasks[uid] += task_count(mask) * times
     recent = min(start, today - timedelta(days=GROUP_STREAK_SHORT_WINDOW))
     checked = await repo.group_checked_per_day(chat.id, recent, today)
     streak = group_streak(share, checked, eligible, today, (today - recent).days)

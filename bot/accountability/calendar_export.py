@@ -42,4 +42,5 @@ def to_ics(days: Sequence[ExportDay], name: str, stamp: datetime) -> bytes:
         event.add("dtend", day.on + timedelta(days=1))
         event.add("transp", "TRANSPARENT")
         calendar.add_component(event)
-    return calendar.to_ical()
+    data: bytes = calendar.to_ical()  # icalendar types it loosely
+    return data

@@ -12,7 +12,7 @@ from datetime import date, time, timedelta
 
 from bot.accountability.board import build_board, leaderboard, learner_day, streak_words
 from bot.accountability.calendar_export import ExportDay, to_ics
-from bot.accountability.ports import ACCOUNTABILITY, AccountabilityRepo
+from bot.accountability.ports import ACCOUNTABILITY, AccountabilityRepo, GroupJoin
 from bot.accountability.stats_picture import StatsData, render_stats
 from bot.accountability.streaks import MAX_FREEZES, WHY_DAYS, DayState, Standing, Why, standing, why_days
 from bot.core.context import Context
@@ -89,13 +89,11 @@ async def check_in(ctx: Context, on: date, mask: int) -> Reply:
             ),
             ephemeral=True,
         )
-    repo = _repo(ctx)
-    chat_id = ctx.chat.id if ctx.chat is not None else None
-    outcome = await repo.checkin(ctx.user.id, on, mask, chat_id, pauses)
-    if ctx.chat is not None:
-        joined = await repo.join(ctx.chat.id, ctx.user.id, ctx.services.clock.now(), ctx.today())
-        if joined:
-            await ctx.schedules_changed()
+    # In a group the check-in also puts the sender on its roster, in the same transaction.
+    group = GroupJoin(ctx.chat.id, ctx.today(), ctx.services.clock.now()) if ctx.chat is not None else None
+    outcome = await _repo(ctx).checkin(ctx.user.id, on, mask, pauses, group)
+    if outcome.joined:
+        await ctx.schedules_changed()
     if outcome.status == "already":
         return Reply(
             plain(

@@ -22,6 +22,17 @@ class CheckinOutcome:
     tasks: int  # the day's task mask after the check-in
     day: DayState | None  # the checked-in day's state when it newly counted
     latest: DayState | None  # the learner's latest counted day after the change
+    joined: bool = False  # the check-in put the learner on the group's roster (their schedules changed)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupJoin:
+    """The group a check-in is made in: the learner joins its roster in the check-in's own transaction, so
+    a failure can't leave a group check-in without its roster row."""
+
+    chat_id: int
+    on: date  # the group's local today: the member counts for group days from then
+    now: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +65,10 @@ class AccountabilityRepo(Protocol):
     """Check-ins, incremental streak states, group rosters and the group-streak share."""
 
     async def checkin(
-        self, user_id: int, on: date, tasks: int, chat_id: int | None, pauses: Sequence[PauseSpan]
-    ) -> CheckinOutcome: ...
+        self, user_id: int, on: date, tasks: int, pauses: Sequence[PauseSpan], group: GroupJoin | None = None
+    ) -> CheckinOutcome:
+        """Add `tasks` to the day's check-in and, made in a group, join its roster: one transaction."""
+        ...
 
     async def undo(self, user_id: int, on: date, pauses: Sequence[PauseSpan]) -> UndoOutcome | None: ...
 

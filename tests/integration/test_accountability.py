@@ -9,9 +9,10 @@ import pytest
 from icalendar import Calendar
 from PIL import Image
 
+from bot.app import Runtime
 from bot.core.clock import ManualClock
 from bot.core.dispatcher import Core
-from bot.core.types import ChatRef
+from bot.core.types import ChatRef, SubjectRef
 from bot.delivery.service import DeliveryService
 from tests.support import Chatter, RecordingDeliverer, at, snapshot
 
@@ -199,6 +200,22 @@ async def test_group_isolation_a_user_in_two_groups(core: Core) -> None:
     assert "left the roster" in await bob_a.text("/leave")
     assert "Bob" not in await ann_a.text("/top")
     assert "not on this group's roster" in await bob_a.text("/leave")
+
+
+async def test_a_first_group_checkin_joins_and_refreshes_the_groups_schedules(
+    app: Runtime, core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refreshed: list[SubjectRef] = []
+
+    async def refresh(subject: SubjectRef) -> None:
+        refreshed.append(subject)
+
+    monkeypatch.setattr(app.services.schedules, "refresh", refresh)
+    ann = in_group(core, "1", "Ann", GROUP_A)
+    await ann.say("/done 1")
+    await ann.say("/done 2")  # already on the roster: nothing joined, nothing to refresh
+    assert [subject.kind for subject in refreshed] == ["chat"]
+    assert "1. Ann — streak 1 day, 2 tasks this week" in await ann.text("/top")
 
 
 async def test_group_share_decides_the_group_day(core: Core, clock: ManualClock) -> None:

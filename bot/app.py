@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
-from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.accountability.feature import FEATURE as ACCOUNTABILITY_FEATURE
@@ -30,7 +30,7 @@ from bot.core.clock import Clock, SystemClock
 from bot.core.context import Services
 from bot.core.dispatcher import Core
 from bot.core.metrics import NO_METRICS, Metrics
-from bot.core.ports import NO_SCHEDULES, Port, Ports, Schedules
+from bot.core.ports import NO_SCHEDULES, Ports, Schedules
 from bot.core.registry import Registry
 from bot.delivery.kinds import Feature, PushKinds
 from bot.delivery.pacing import Pacer, shared_limits
@@ -205,20 +205,22 @@ def bootstrap(
     registry = build_registry(features)
     recipients = StoreRecipients(database.store, database.store)
     schedules: Schedules = ScheduleBook(database.store, database.outbox, kinds, clock) if delivering else NO_SCHEDULES
-    bound: dict[Port[object], object] = {PAPERS: database.papers, ACCOUNTABILITY: database.accountability}
     services = Services(
         store=database.store,
         clock=clock,
         registry=registry,
         schedules=schedules,
-        ports=Ports(bound),
+        ports=Ports({PAPERS: database.papers, ACCOUNTABILITY: database.accountability}),
         default_timezone=settings.default_timezone,
         metrics=metrics,
     )
     core = Core(services)
-    platform_adapters = (
-        list(adapters) if adapters is not None else configured_adapters(settings, core, recipients, database)
-    )
+    if adapters is None:
+        platform_adapters = configured_adapters(settings, core, recipients, database)
+    elif callable(adapters):
+        platform_adapters = list(adapters(core, recipients))
+    else:
+        platform_adapters = list(adapters)
     delivery = build_delivery(settings, services, kinds, database, platform_adapters, recipients, worker)
     run_ingest = ingest if ingest is not None else (delivering and settings.arxiv_ingest)
     ingest_job = (

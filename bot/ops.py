@@ -103,14 +103,15 @@ class OpsServer:
         return "ok"
 
     def adapter_states(self) -> dict[str, str]:
-        states = {}
+        states: dict[str, str] = {}
         for adapter in self.adapters:
             states[adapter.platform] = "connected" if adapter.connected else "disconnected"
         return states
 
     async def healthz(self, _request: web.Request) -> web.Response:
-        body = {"database": await self.check_database(), "adapters": self.adapter_states()}
-        healthy = body["database"] == "ok" and all(v == "connected" for v in body["adapters"].values())
+        database, adapters = await self.check_database(), self.adapter_states()
+        healthy = database == "ok" and all(v == "connected" for v in adapters.values())
+        body = {"database": database, "adapters": adapters}
         return web.json_response(body, status=200 if healthy else 503)
 
     async def metrics_page(self, _request: web.Request) -> web.Response:

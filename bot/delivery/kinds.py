@@ -9,7 +9,7 @@ this package: it lists the kind in its `Feature`, and the bootstrap registers th
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -143,7 +143,7 @@ class PushKinds:
     def for_audience(self, audience: Audience) -> tuple[PushKind, ...]:
         return tuple(kind for kind in self._kinds.values() if kind.audience == audience)
 
-    def __iter__(self) -> Iterable[PushKind]:
+    def __iter__(self) -> Iterator[PushKind]:
         return iter(self._kinds.values())
 
     def __len__(self) -> int:

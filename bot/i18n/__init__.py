@@ -27,8 +27,8 @@ def _catalogue(lang: Lang) -> dict[str | tuple[str, str], str | tuple[str, ...]]
     out: dict[str | tuple[str, str], str | tuple[str, ...]] = {}
     for message in catalog:
         if message.id and message.string and not message.fuzzy:
-            key = message.id if isinstance(message.id, str) else tuple(message.id)
-            out[key] = message.string  # type: ignore[index]
+            key = message.id if isinstance(message.id, str) else (message.id[0], message.id[1])
+            out[key] = message.string if isinstance(message.string, str) else tuple(message.string)
     return out
 
 
@@ -43,7 +43,7 @@ class Translator:
 
     def plural(self, singular: str, plural: str, n: int, **values: Any) -> str:
         found = _catalogue(self.lang).get((singular, plural))
-        if isinstance(found, tuple | list) and found:
+        if isinstance(found, tuple) and found:
             text = found[0] if len(found) == 1 or n == 1 else found[1]
         else:
             text = singular if n == 1 else plural

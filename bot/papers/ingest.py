@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from bot.core.clock import Clock
 from bot.core.metrics import NO_METRICS, Metrics
 from bot.papers.feed import ArxivClient, ArxivFetchError, ArxivPaper, FeedError, is_stale, parse_feed
-from bot.papers.ports import FetchRecord, PaperIngestRepo
+from bot.papers.ports import FetchRecord, FetchStatus, PaperIngestRepo
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ async def ingest_feed(
     known = await repo.known_ids(p.arxiv_id for p in parsed.papers)
     stale = is_stale(parsed, known)
     stored = await repo.upsert_papers(parsed.papers, at)
-    status = "error" if parsed.truncated else "stale" if stale else "ok"
+    status: FetchStatus = "error" if parsed.truncated else "stale" if stale else "ok"
     error = f"truncated document: stored the {len(parsed.papers)} complete items" if parsed.truncated else None
     record = FetchRecord(
         at,

@@ -10,8 +10,8 @@ from bot.core.markup import bold, join, plain
 from bot.core.registry import ArgSpec, Registry
 from bot.core.replies import expired_button
 from bot.core.types import Enrolment, Reply, SubjectRef
-from bot.plan import Plan, load_plan
-from bot.plan.calendar import DAYS_PER_WEEK, TOTAL_WEEKS, PlanDay, plan_day
+from bot.plan import TOTAL_WEEKS, Plan, load_plan
+from bot.plan.calendar import DAYS_PER_WEEK, PlanDay, plan_day
 from bot.plan.views import WEEK_ACTION, day_buttons, day_view, plan_overview, week_button, week_view
 
 MAX_START_OFFSET = timedelta(days=366)

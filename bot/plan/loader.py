@@ -10,7 +10,7 @@ import functools
 import itertools
 from collections.abc import Mapping, Sequence
 from importlib import resources
-from typing import Any, TypeVar, cast, get_args
+from typing import Any, TypeGuard, TypeVar, cast, get_args
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -107,7 +107,7 @@ def _normalize_lang(lang: str) -> Lang:
     code = str(lang).replace("_", "-").split("-", 1)[0].lower()
     if code not in LANGS:
         raise PlanError(f"unknown plan language {lang!r}; expected one of {', '.join(LANGS)}")
-    return cast(Lang, code)
+    return code
 
 
 def _build(model: type[_M], values: Mapping[str, Any], where: str) -> _M:
@@ -159,7 +159,7 @@ def _parse_task(raw: Any, where: str) -> Task:
     return _build(Task, {**task, "minutes": _minutes(task, where), "text": _text(task, where)}, where)
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -355,7 +355,7 @@ def _load_all() -> dict[Lang, Plan]:
     return plans
 
 
-def load_plans() -> dict[str, Plan]:
+def load_plans() -> dict[Lang, Plan]:
     """Both languages, validated together; a fresh dict each call so callers cannot alter the cache."""
     return dict(_load_all())
 

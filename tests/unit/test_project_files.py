@@ -23,6 +23,13 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     assert readme_commands()[1].strip() in ci_lines
 
 
+def test_ci_runs_linters_and_the_type_checker_before_the_tests() -> None:
+    lines = [line.strip() for line in (REPO / ".ci" / "run").read_text().splitlines()]
+    tests = lines.index(readme_commands()[1].strip())
+    for check in ("python3 -m ruff check .", "python3 -m ruff format --check .", "python3 -m mypy"):
+        assert check in lines[:tests], check
+
+
 def test_every_documented_env_var_is_a_setting() -> None:
     from bot.config import Settings
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 import discord
@@ -226,7 +226,7 @@ class DiscordAdapter:
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """Answer buttons that aren't ours at once; watch everything else so no user is left hanging."""
         if interaction.type is discord.InteractionType.component:
-            custom_id = str((interaction.data or {}).get("custom_id", ""))
+            custom_id = _data_text(interaction, "custom_id")
             if not BUTTON_TEMPLATE.fullmatch(custom_id):
                 await self.on_action(interaction, "")  # the core answers "this button no longer works"
                 return
@@ -260,7 +260,7 @@ class DiscordAdapter:
                     await interaction.response.autocomplete([])
             return
         if isinstance(error, _REPLAY_ERRORS) and not interaction.response.is_done():
-            name = str((interaction.data or {}).get("name", ""))
+            name = _data_text(interaction, "name")
             try:
                 await self.run_command(interaction, name)
                 return
@@ -350,6 +350,12 @@ class DiscordAdapter:
             log.exception("discord: delivery to %s %s failed", target.kind, target.external_id)
             return DeliveryResult("failed", type(error).__name__, delivered=delivered)
         return DeliveryResult.sent(delivered)
+
+
+def _data_text(interaction: discord.Interaction, key: str) -> str:
+    """One top-level field of the interaction payload as text; the payload's shape depends on its type."""
+    data: Mapping[str, object] = interaction.data or {}
+    return str(data.get(key, ""))
 
 
 def _report_client_exit(task: asyncio.Task[None]) -> None:

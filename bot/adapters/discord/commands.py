@@ -19,7 +19,7 @@ from zoneinfo import available_timezones
 import discord
 from discord import app_commands
 
-from bot.core.registry import ArgSpec, CommandSpec, Registry
+from bot.core.registry import ArgSpec, Bilingual, CommandSpec, Registry
 
 RunCommand = Callable[[discord.Interaction, str], Awaitable[None]]
 
@@ -59,7 +59,7 @@ def _short(text: str) -> str:
     return text if len(text) <= DESCRIPTION_LIMIT else text[: DESCRIPTION_LIMIT - 1] + "…"
 
 
-def _described(help_text: Mapping[str, str]) -> app_commands.locale_str:
+def _described(help_text: Bilingual) -> app_commands.locale_str:
     """English is the default description; the Chinese one rides along for the translator."""
     return app_commands.locale_str(_short(help_text["en"]), zh=_short(help_text["zh"]))
 
@@ -163,7 +163,7 @@ def build_command(spec: CommandSpec, run: RunCommand) -> app_commands.Command[An
         if arg.required or index < len(args) - 1:
             parameters.append(inspect.Parameter(name, keyword, annotation=annotation))
         else:
-            optional = Optional[annotation]  # noqa: UP045 - a runtime object for discord.py, not a hint
+            optional = Optional.__getitem__(annotation)  # built at run time for discord.py, not a static hint
             parameters.append(inspect.Parameter(name, keyword, annotation=optional, default=None))
         descriptions[name] = _described(arg.help)
         if arg.kind == "choice":
@@ -194,7 +194,7 @@ def build_commands(registry: Registry, run: RunCommand) -> list[app_commands.Com
 
 def raw_options(interaction: discord.Interaction) -> dict[str, Any]:
     """The option values exactly as Discord sent them (also when they don't fit the declared types)."""
-    data = interaction.data or {}
+    data: Mapping[str, Any] = interaction.data or {}
     options = data.get("options") or []
     return {
         str(o.get("name")): o.get("value")

@@ -300,4 +300,4 @@ class ArxivClient:
             await self._sleep(wait)
 
     def _backoff(self, attempt: int) -> float:
-        return min(self._max_backoff, max(self._min_interval, 1.0) * 2 ** (attempt - 1))
+        return min(self._max_backoff, max(self._min_interval, 1.0) * 2.0 ** (attempt - 1))

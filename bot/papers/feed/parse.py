@@ -271,7 +271,7 @@ def _parse_datetime(value: Any) -> datetime | None:
 
 def _raw_entries(data: bytes) -> dict[str, _RawEntry]:
     """Exact text of every item the strict XML parser completes, keyed by guid; stops at the first error."""
-    parser = ET.XMLPullParser(events=("end",))
+    parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("end",))
     found: dict[str, _RawEntry] = {}
     chunk = 1 << 16
     try:
@@ -285,8 +285,9 @@ def _raw_entries(data: bytes) -> dict[str, _RawEntry]:
     return found
 
 
-def _collect(parser: ET.XMLPullParser, found: dict[str, _RawEntry]) -> None:
-    for _event, elem in parser.read_events():
+def _collect(parser: ET.XMLPullParser[ET.Element], found: dict[str, _RawEntry]) -> None:
+    for event in parser.read_events():
+        elem = event[-1]  # "end" events are (event, element) pairs
         if not isinstance(elem, ET.Element):
             continue
         if elem.tag == "item":

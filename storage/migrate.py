@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 import migrations
+from storage.db import SQLITE_BUSY_TIMEOUT_MS
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -35,12 +37,50 @@ MIGRATION_LOCK_ID = 0x5354_5544
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Workers starting at the same time take turns on PostgreSQL (a transaction-scoped advisory lock),
-    so the second one finds the schema already at head instead of failing on CREATE TABLE."""
+    """Apply migrations in one transaction, so a process killed halfway leaves the schema as it was.
+
+    Workers starting at the same time take turns on PostgreSQL (a transaction-scoped advisory lock), so the
+    second one finds the schema already at head instead of failing on CREATE TABLE. On SQLite the driver
+    would commit each CREATE TABLE on its own; a migration engine of its own makes the DDL transactional.
+    """
+    if engine.dialect.name == "sqlite":
+        migrating = transactional_sqlite(engine)
+        try:
+            async with migrating.begin() as connection:
+                await connection.run_sync(_run, revision, False)
+        finally:
+            await migrating.dispose()
+        return
     async with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             await connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID})
         await connection.run_sync(_run, revision, False)
+
+
+def transactional_sqlite(engine: AsyncEngine) -> AsyncEngine:
+    """An engine on the same SQLite file whose transactions really begin at BEGIN, DDL included.
+
+    Python's sqlite3 module opens transactions only before INSERT/UPDATE/DELETE, so every CREATE TABLE of a
+    migration would be committed by itself and a kill between them leaves tables without a recorded
+    revision (every later start then fails on "table ... already exists"). Here the driver's own
+    transaction handling is off and SQLAlchemy's begin emits BEGIN IMMEDIATE: the write lock is taken up
+    front, so two processes starting together also migrate one after the other. Only migrations use it;
+    the bot's own short transactions keep the driver's behaviour.
+    """
+    migrating = create_async_engine(engine.url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(migrating.sync_engine, "connect")
+    def _no_driver_transactions(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(migrating.sync_engine, "begin")
+    def _begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return migrating
 
 
 async def downgrade(engine: AsyncEngine, revision: str = "base") -> None:

@@ -1,0 +1,83 @@
+"""SIGKILL during `studybuddy db upgrade`: the next run finishes the upgrade instead of failing forever on
+"table ... already exists" (migrations are one transaction, DDL included, on SQLite too)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+from alembic.script import ScriptDirectory
+
+from storage.migrate import alembic_config
+from tests.botproc import bot_env
+
+KILLS = 6
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+async def db_upgrade(tmp_path: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "db",
+        "upgrade",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def wait_for(path: Path, limit: float = 30.0) -> None:
+    """The database file appears when the upgrade first connects: the migrations run right after."""
+    deadline = time.monotonic() + limit
+    while not await asyncio.to_thread(path.exists):
+        assert time.monotonic() < deadline, "db upgrade never opened the database"
+        await asyncio.sleep(0.002)
+
+
+def remove_database(directory: Path) -> None:
+    for leftover in directory.glob("run.db*"):
+        leftover.unlink()
+
+
+def state(path: Path) -> tuple[list[str], set[str]]:
+    with sqlite3.connect(path) as connection:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        revisions = (
+            [row[0] for row in connection.execute("SELECT version_num FROM alembic_version")]
+            if "alembic_version" in tables
+            else []
+        )
+    return revisions, tables
+
+
+async def test_killed_upgrades_leave_a_database_the_next_upgrade_finishes(tmp_path: Path) -> None:
+    rng = random.Random(20261201)
+    env = bot_env(tmp_path)
+    database = tmp_path / "run.db"
+    head = head_revision()
+    for _attempt in range(KILLS):
+        remove_database(tmp_path)
+        killed = await db_upgrade(tmp_path, env)
+        await wait_for(database)
+        await asyncio.sleep(rng.uniform(0.0, 0.15))  # somewhere inside the migrations (they take ~0.1-0.3 s)
+        killed.kill()
+        await killed.communicate()
+        revisions, tables = state(database)
+        # All or nothing: either no migration is recorded and no table exists, or the tables match a revision.
+        assert revisions or tables <= {"alembic_version"}, (revisions, sorted(tables))
+        finished = await db_upgrade(tmp_path, env)
+        out, err = await finished.communicate()
+        assert finished.returncode == 0, (out + err).decode()[-2000:]
+        assert state(database)[0] == [head]

@@ -1,4 +1,4 @@
-"""arXiv papers, the record of every fetch, and learners' own topics; plus SqlPaperStore.
+"""arXiv papers, the record of every fetch, learners' own topics and feedback; plus SqlPaperStore.
 
 One row per arXiv id whatever feeds or categories it arrived through; the version only moves up.
 Topics are unique per user on a `topic_key` column (Python casefold) rather than an index on `lower()`,
@@ -7,7 +7,7 @@ because SQLite's lower() folds ASCII only and would disagree with PostgreSQL on 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.papers.ports import FetchRecord, FetchSource, FetchStatus, Paper, TopicAdd, UpsertResult
+from bot.papers.ports import Feedback, FetchRecord, FetchSource, FetchStatus, Paper, TopicAdd, UpsertResult, Vote
 from storage.base import SqlRepository
 from storage.models import Base, UserRow, UTCDateTime, utcnow
 
@@ -88,6 +88,23 @@ class UserTopicRow(Base):
     topic: Mapped[str] = mapped_column(String(64))
     topic_key: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PaperFeedbackRow(Base):
+    __tablename__ = "paper_feedback"
+    __table_args__ = (UniqueConstraint("user_id", "arxiv_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey(UserRow.id, ondelete="CASCADE"), index=True)
+    arxiv_id: Mapped[str] = mapped_column(String(64))
+    vote: Mapped[int] = mapped_column(Integer, default=0)
+    read_on: Mapped[date | None] = mapped_column(Date(), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+def to_feedback(row: PaperFeedbackRow) -> Feedback:
+    vote: Vote = 1 if row.vote > 0 else -1 if row.vote < 0 else 0
+    return Feedback(row.user_id, row.arxiv_id, vote, row.read_on)
 
 
 def topic_key(topic: str) -> str:
@@ -302,3 +319,72 @@ class SqlPaperStore(SqlRepository):
                 .execution_options(synchronize_session=False)
             )
             return removed.first() is not None
+
+    # feedback ----------------------------------------------------------------------------------------
+    async def get_papers(self, arxiv_ids: Collection[str]) -> dict[str, Paper]:
+        wanted = list(dict.fromkeys(arxiv_ids))
+        table = PaperRow.__table__
+        found: dict[str, Paper] = {}
+        async with self.sessions() as session:
+            for start in range(0, len(wanted), _CHUNK):
+                rows = await session.execute(select(table).where(table.c.arxiv_id.in_(wanted[start : start + _CHUNK])))
+                found.update((row.arxiv_id, to_paper(row)) for row in rows)
+        return found
+
+    async def feedback(self, user_ids: Collection[int]) -> list[Feedback]:
+        if not user_ids:
+            return []
+        query = (
+            select(PaperFeedbackRow)
+            .where(PaperFeedbackRow.user_id.in_(list(user_ids)))
+            .order_by(PaperFeedbackRow.user_id, PaperFeedbackRow.id)
+        )
+        async with self.sessions() as session:
+            return [to_feedback(row) for row in (await session.execute(query)).scalars()]
+
+    async def reads(self, user_ids: Collection[int], since: date, until: date) -> list[Feedback]:
+        if not user_ids:
+            return []
+        query = (
+            select(PaperFeedbackRow)
+            .where(
+                PaperFeedbackRow.user_id.in_(list(user_ids)),
+                PaperFeedbackRow.read_on >= since,
+                PaperFeedbackRow.read_on <= until,
+            )
+            .order_by(PaperFeedbackRow.read_on, PaperFeedbackRow.id)
+        )
+        async with self.sessions() as session:
+            return [to_feedback(row) for row in (await session.execute(query)).scalars()]
+
+    async def set_vote(self, user_id: int, arxiv_id: str, vote: Vote) -> None:
+        await self._mark(user_id, arxiv_id, {"vote": vote})
+
+    async def set_read(self, user_id: int, arxiv_id: str, on: date | None) -> None:
+        await self._mark(user_id, arxiv_id, {"read_on": on})
+
+    async def _mark(self, user_id: int, arxiv_id: str, values: dict[str, Any], retry: bool = True) -> None:
+        """Write one side of a mark; a row left with no vote and no read date is removed."""
+        try:
+            async with self.sessions.begin() as session:
+                row = (
+                    await session.execute(
+                        select(PaperFeedbackRow).where(
+                            PaperFeedbackRow.user_id == user_id, PaperFeedbackRow.arxiv_id == arxiv_id
+                        )
+                    )
+                ).scalar_one_or_none()
+                if row is None:
+                    row = PaperFeedbackRow(user_id=user_id, arxiv_id=arxiv_id, vote=0, read_on=None)
+                    session.add(row)
+                for key, value in values.items():
+                    setattr(row, key, value)
+                if not row.vote and row.read_on is None:
+                    if row.id is not None:
+                        await session.delete(row)
+                    else:
+                        session.expunge(row)
+        except IntegrityError:
+            if not retry:
+                raise
+            await self._mark(user_id, arxiv_id, values, retry=False)  # a concurrent first mark: now it exists

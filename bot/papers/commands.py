@@ -1,5 +1,6 @@
 """/papers: this week's arXiv papers ranked for you (or your group); /topics add|remove|list: your own
-extra keywords."""
+extra keywords (a Chinese topic is searched by its English glossary terms). Feedback and reading commands
+live in bot/papers/feedback.py and bot/papers/reading.py; `register` registers them all."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ from bot.core.context import Context
 from bot.core.markup import bold, join, plain
 from bot.core.registry import ArgSpec, Registry, Subcommand
 from bot.core.types import Reply
+from bot.papers import feedback, reading
+from bot.papers.glossary import english_terms, has_chinese
 from bot.papers.ports import PAPERS
+from bot.papers.pushes import taste_of
 from bot.papers.ranking import DEFAULT_COUNT, MAX_COUNT, MAX_TOPIC_CHARS, MAX_TOPICS, papers_reply
 from bot.plan.commands import current, plan_of
 
@@ -15,8 +19,8 @@ TOPIC_ARG = ArgSpec(
     "topic",
     "text",
     {
-        "en": f"a topic in English, at most {MAX_TOPIC_CHARS} characters",
-        "zh": f"英文主题词，最多 {MAX_TOPIC_CHARS} 个字符",
+        "en": f"a topic (English or Chinese), at most {MAX_TOPIC_CHARS} characters",
+        "zh": f"主题词（中文或英文），最多 {MAX_TOPIC_CHARS} 个字符",
     },
     max_length=4096,  # checked against MAX_TOPIC_CHARS with a clearer message
 )
@@ -25,10 +29,12 @@ TOPIC_ARG = ArgSpec(
 async def papers(ctx: Context) -> Reply:
     repo = ctx.port(PAPERS)
     _enrolment, day = await current(ctx)
-    # In a group the list is the cohort's: ranked for its week, without one member's topics.
+    # In a group the list is the cohort's: ranked for its week and its members' feedback, without one
+    # member's topics.
     topics = [] if ctx.in_group else await repo.list_topics(ctx.user.id)
+    taste = await taste_of(ctx.services, repo, ctx.subject)
     count = ctx.args.get("N") or DEFAULT_COUNT
-    return await papers_reply(repo, plan_of(ctx), day, ctx.lang, ctx.today(), topics, count)
+    return await papers_reply(repo, plan_of(ctx), day, ctx.lang, ctx.today(), topics, count, taste)
 
 
 def _topic(ctx: Context) -> str | Reply:
@@ -76,7 +82,14 @@ async def topics_add(ctx: Context) -> Reply:
             ),
             ephemeral=True,
         )
-    return Reply(plain(_("Added the topic “{topic}”. /papers now ranks it in.", topic=topic)), ephemeral=ctx.in_group)
+    added = _("Added the topic “{topic}”. /papers now ranks it in.", topic=topic)
+    if has_chinese(topic):
+        terms = english_terms(topic)
+        if terms:
+            added += "\n" + _("Searched in English as: {terms}", terms=", ".join(terms))
+        else:
+            added += "\n" + _("I don't know this Chinese term yet, and papers are in English: try its English name.")
+    return Reply(plain(added), ephemeral=ctx.in_group)
 
 
 async def topics_remove(ctx: Context) -> Reply:
@@ -101,6 +114,7 @@ def register(registry: Registry) -> None:
                 {"en": f"how many papers, 1 to {MAX_COUNT}", "zh": f"显示几篇，1 到 {MAX_COUNT}"},
                 minimum=1,
                 maximum=MAX_COUNT,
+                label={"en": f"how many papers (1-{MAX_COUNT})", "zh": f"论文篇数（1 到 {MAX_COUNT}）"},
             )
         ],
     )(papers)
@@ -115,3 +129,5 @@ def register(registry: Registry) -> None:
         ],
         default="list",
     )
+    feedback.register(registry)
+    reading.register(registry)

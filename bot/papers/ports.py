@@ -1,8 +1,9 @@
-"""What the papers feature needs from storage: stored arXiv papers, each learner's topics, fetch records."""
+"""What the papers feature needs from storage: stored arXiv papers, each learner's topics and feedback
+(👍/👎 votes and papers read), fetch records."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -13,6 +14,7 @@ if TYPE_CHECKING:
     from bot.papers.feed.parse import ArxivPaper
 
 TopicAdd = Literal["added", "duplicate", "full"]
+Vote = Literal[-1, 0, 1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,8 +33,36 @@ class Paper:
     link: str
 
 
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    """One learner's marks on one paper: a vote (+1 more like this, -1 less, 0 none) and when it was read."""
+
+    user_id: int
+    arxiv_id: str
+    vote: Vote = 0
+    read_on: date | None = None
+
+
 class PaperRepo(Protocol):
-    """Stored arXiv papers and each learner's own topics; ingest writes papers outside the core."""
+    """Stored arXiv papers, each learner's own topics and feedback; ingest writes papers outside the core."""
+
+    async def get_papers(self, arxiv_ids: Collection[str]) -> dict[str, Paper]:
+        """The stored papers among `arxiv_ids` (without version), by id."""
+        ...
+
+    async def feedback(self, user_ids: Collection[int]) -> list[Feedback]:
+        """Every mark of these learners."""
+        ...
+
+    async def set_vote(self, user_id: int, arxiv_id: str, vote: Vote) -> None: ...
+
+    async def set_read(self, user_id: int, arxiv_id: str, on: date | None) -> None:
+        """Mark read on the learner's local date `on`, or unmark with None."""
+        ...
+
+    async def reads(self, user_ids: Collection[int], since: date, until: date) -> list[Feedback]:
+        """Marks with a read date in the dates (inclusive), oldest first."""
+        ...
 
     async def recent_papers(self, since: date, limit: int = 5000) -> Sequence[Paper]:
         """Papers announced on or after `since`, newest first."""

@@ -1,29 +1,49 @@
-"""Which stored arXiv papers fit a learner's week: BM25 ranking, a one-line gist, and the reply.
+"""Which stored arXiv papers fit a learner's week: BM25 ranking blended with the learner's own model, a
+one-line gist and why-line per paper, and the reply with its feedback buttons.
 
 Ranking uses bm25s (BM25 over sparse matrices, numpy only: no network, no model download) rather than a
 hand-written scorer. The query is the plan block's English keywords plus the learner's own topics
 (topics count twice: the learner asked for them by name). The title is indexed twice so a keyword in the
 title outweighs one in passing in the abstract. A small multiplicative boost then prefers papers
 announced as `new` over cross-lists and replacements, which readers have often seen already.
-/papers and the weekly reading post (bot/papers/pushes.py) both build on `papers_text`: the same list.
+Chinese topics are searched by their English glossary terms (bot/papers/glossary.py).
+With feedback, a per-learner linear model over tf-idf features (bot/papers/learn.py) is blended in; papers the
+learner read or disliked are left out. Indexing and training run in a worker thread (`rank_off_loop`), and a
+cold index of many papers in a worker process: building both indexes for 5,000 papers takes seconds, which on
+the event loop would stall every chat.
+/papers and the weekly reading post (bot/papers/pushes.py) both build on `papers_listing`: the same list.
 """
 
 from __future__ import annotations
 
+import asyncio
+import atexit
+import logging
+import multiprocessing
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import bm25s
+import numpy as np
+from scipy.sparse import csr_matrix
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from bot.core.markup import Rich, bold, italic, join, link, plain
-from bot.core.types import Lang, Reply
+from bot.core.types import Button, Lang, Reply
 from bot.i18n import Translator, translator
-from bot.papers.ports import Paper, PaperRepo
+from bot.papers.glossary import english_terms
+from bot.papers.learn import Taste, fit_features, taste_scores
+from bot.papers.ports import Feedback, Paper, PaperRepo
 from bot.plan import Plan
 from bot.plan.calendar import PlanDay
+
+log = logging.getLogger(__name__)
 
 RECENT_DAYS = 7
 DEFAULT_COUNT = 5
@@ -34,6 +54,12 @@ GIST_CHARS = 200
 SHOWN_AUTHORS = 3
 TOPIC_WEIGHT = 2
 # Multiplies the BM25 score: enough to order near-ties, never enough to lift an off-topic paper.
+# The learner's model gets this share of the blended score per liked paper, up to MAX_TASTE_WEIGHT.
+TASTE_WEIGHT_PER_LIKE = 0.15
+MAX_TASTE_WEIGHT = 0.75
+WHY_KEYWORDS = 3
+WHY_TITLE_CHARS = 60
+LIKE_ACTION, DISLIKE_ACTION, READ_ACTION = "pl", "pd", "pr"
 TYPE_BOOST = {"new": 1.0, "cross": 0.9, "replace": 0.8, "replace-cross": 0.75}
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
@@ -42,9 +68,19 @@ _ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "etc.", "vs.", "cf.", "Fig.", "Eq.",
 
 
 @dataclass(frozen=True, slots=True)
+class Why:
+    """Why a paper is listed: the week's keywords and the topics it matches, the liked paper it resembles."""
+
+    keywords: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    liked: str | None = None  # the title of the most similar liked paper, when the learner's model lifted it
+
+
+@dataclass(frozen=True, slots=True)
 class Ranked:
     paper: Paper
     score: float
+    why: Why = Why()
 
 
 def fold(word: str) -> str:
@@ -65,26 +101,51 @@ def tokens(text: str) -> list[str]:
     return [fold(word) for word in _TOKEN.findall(text.lower())]
 
 
+def _words(text: str) -> set[str]:
+    return {t for t in tokens(text) if t not in bm25s.stopwords.STOPWORDS_EN}
+
+
 def query_tokens(keywords: Iterable[str], topics: Iterable[str]) -> list[str]:
+    """The keywords' words, then each topic's (in English: a Chinese topic by its glossary terms) twice."""
     stop = bm25s.stopwords.STOPWORDS_EN
     words = [t for k in keywords for t in tokens(k) if t not in stop]
     for topic in topics:
-        words += [t for t in tokens(topic) if t not in stop] * TOPIC_WEIGHT
+        words += [t for term in english_terms(topic) for t in tokens(term) if t not in stop] * TOPIC_WEIGHT
     return words
 
 
-_INDEX_CACHE: OrderedDict[tuple[tuple[str, int, str], ...], bm25s.BM25] = OrderedDict()
+IndexKey = tuple[tuple[str, int, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PaperIndex:
+    """Both indexes of one stored paper set: BM25 for keywords, tf-idf features for the learner's model."""
+
+    key: IndexKey
+    bm25: bm25s.BM25
+    vectorizer: TfidfVectorizer
+    features: csr_matrix
+
+
+_INDEX_CACHE: OrderedDict[IndexKey, PaperIndex] = OrderedDict()
+_INDEX_LOCK = threading.Lock()  # one build at a time; a second request for the same set waits and reuses it
 INDEX_CACHE_SIZE = 4
 
 
-def _index(papers: Sequence[Paper]) -> bm25s.BM25:
-    """BM25 index of the papers, cached: the week's papers change only when a feed is ingested, so
-    every /papers between two ingests (and every weekly post) reuses one index and only scores."""
-    key = tuple((p.arxiv_id, p.version, p.announce_type) for p in papers)
-    retriever = _INDEX_CACHE.get(key)
-    if retriever is not None:
-        _INDEX_CACHE.move_to_end(key)
-        return retriever
+def index_key(papers: Sequence[Paper]) -> IndexKey:
+    return tuple((p.arxiv_id, p.version, p.announce_type) for p in papers)
+
+
+IndexParts = tuple[bm25s.BM25, TfidfVectorizer, csr_matrix]
+# From this many papers on, a cold build runs in a worker process. bm25s and scikit-learn hold the GIL in
+# their C code while indexing, so from a thread a build of 5,000 papers still stalled the event loop for
+# ~75 ms; a process costs ~1 s of start-up once, which small sets (tests, a quiet week) are spared.
+PROCESS_BUILD_MIN = 1000
+_POOL: ProcessPoolExecutor | None = None
+
+
+def index_parts(papers: Sequence[Paper]) -> IndexParts:
+    """BM25 over the papers (title twice, then the abstract) and their tf-idf features."""
     corpus = bm25s.tokenize(
         [f"{p.title}\n{p.title}\n{p.abstract}" for p in papers],
         stopwords="en",
@@ -93,28 +154,143 @@ def _index(papers: Sequence[Paper]) -> bm25s.BM25:
     )
     retriever = bm25s.BM25()
     retriever.index(corpus, show_progress=False)
-    _INDEX_CACHE[key] = retriever
-    while len(_INDEX_CACHE) > INDEX_CACHE_SIZE:
-        _INDEX_CACHE.popitem(last=False)
-    return retriever
+    vectorizer, features = fit_features(papers)
+    # Only for introspection (every word cut by min_df/max_df) and the bulk of a pickled vectorizer.
+    vectorizer.stop_words_ = None
+    return retriever, vectorizer, features
+
+
+def _index_pool() -> ProcessPoolExecutor:
+    """One worker process, started on first need with `spawn` (never `fork` from a process full of
+    threads) and shut down at exit."""
+    global _POOL
+    if _POOL is None:
+        _POOL = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        atexit.register(_POOL.shutdown, wait=False, cancel_futures=True)
+    return _POOL
+
+
+def _build_parts(papers: Sequence[Paper]) -> IndexParts:
+    if len(papers) < PROCESS_BUILD_MIN:
+        return index_parts(papers)
+    try:
+        return _index_pool().submit(index_parts, list(papers)).result()
+    except (BrokenProcessPool, OSError):  # no processes to be had here: build in this thread instead
+        log.warning("building the paper index in a worker process failed; building it in a thread")
+        return index_parts(papers)
+
+
+def build_index(papers: Sequence[Paper]) -> PaperIndex:
+    """The indexes of the papers, cached: the stored papers change only when a feed is ingested (at most
+    once a day), so every /papers between two ingests (and every weekly post) reuses them and only scores.
+    Slow on a cache miss (seconds for 5,000 papers): call it from a worker thread (large sets are then
+    built in a worker process)."""
+    key = index_key(papers)
+    with _INDEX_LOCK:
+        index = _INDEX_CACHE.get(key)
+        if index is not None:
+            _INDEX_CACHE.move_to_end(key)
+            return index
+        retriever, vectorizer, features = _build_parts(papers)
+        index = PaperIndex(key, retriever, vectorizer, features)
+        _INDEX_CACHE[key] = index
+        while len(_INDEX_CACHE) > INDEX_CACHE_SIZE:
+            _INDEX_CACHE.popitem(last=False)
+        return index
+
+
+def _why(paper: Paper, keywords: Sequence[str], topics: Sequence[str], liked: str | None) -> Why:
+    words = _words(f"{paper.title} {paper.abstract}")
+    matched = [k for k in keywords if (need := _words(k)) and need <= words][:WHY_KEYWORDS]
+    mine = [t for t in topics if any((need := _words(term)) and need <= words for term in english_terms(t))]
+    return Why(tuple(matched), tuple(mine), liked)
 
 
 def rank_papers(
-    papers: Sequence[Paper], keywords: Iterable[str], topics: Iterable[str] = (), limit: int = DEFAULT_COUNT
+    papers: Sequence[Paper],
+    keywords: Iterable[str],
+    topics: Iterable[str] = (),
+    limit: int = DEFAULT_COUNT,
+    taste: Taste | None = None,
 ) -> list[Ranked]:
-    """The `limit` best papers for the query, best first; papers matching no query word are left out."""
+    """The `limit` best papers, best first. Without a liked paper: BM25 on the query, papers matching no
+    query word left out. With one: the BM25 score (scaled to 0..1) blended with the learner's model.
+    Papers in `taste.hidden` never appear. Synchronous and slow on a cache miss: see `rank_off_loop`."""
+    keywords, topics = list(keywords), list(topics)
+    taste = taste or Taste()
     query = query_tokens(keywords, topics)
-    if not papers or not query or limit <= 0:
+    if not papers or limit <= 0 or not (query or taste.trains):
         return []
-    retriever = _index(papers)
-    scores = retriever.get_scores(query)
-    ranked = [
-        Ranked(paper, float(score) * TYPE_BOOST.get(paper.announce_type, 0.75))
-        for paper, score in zip(papers, scores, strict=True)
-        if score > 0
+    index = build_index(papers)
+    keyword = np.asarray(index.bm25.get_scores(query), dtype=np.float64) if query else np.zeros(len(papers))
+    learned = taste_scores(index.key, index.vectorizer, index.features, taste)
+    lifted = np.zeros(len(papers), dtype=bool)  # papers the learner's model lifted more than the keywords
+    if learned is None:
+        blended, keep = keyword, keyword > 0
+    else:
+        weight = min(MAX_TASTE_WEIGHT, TASTE_WEIGHT_PER_LIKE * len(taste.liked))
+        top = float(keyword.max()) if len(keyword) else 0.0
+        scaled = keyword / top if top > 0 else keyword
+        blended = (1 - weight) * scaled + weight * learned.scores
+        lifted = weight * learned.scores > (1 - weight) * scaled
+        keep = blended > 0
+    candidates = [
+        (float(blended[i]) * TYPE_BOOST.get(paper.announce_type, 0.75), i)
+        for i, paper in enumerate(papers)
+        if keep[i] and paper.arxiv_id not in taste.hidden
     ]
-    ranked.sort(key=lambda r: (-r.score, -(r.paper.announced or date.min).toordinal(), r.paper.arxiv_id))
-    return ranked[:limit]
+    candidates.sort(key=lambda c: (-c[0], -(papers[c[1]].announced or date.min).toordinal(), papers[c[1]].arxiv_id))
+    ranked = []
+    for score, i in candidates[:limit]:
+        liked = None
+        if learned is not None and lifted[i]:
+            title = taste.liked[int(learned.nearest_liked[i])].title
+            liked = title if len(title) <= WHY_TITLE_CHARS else title[: WHY_TITLE_CHARS - 1].rstrip() + "…"
+        ranked.append(Ranked(papers[i], score, _why(papers[i], keywords, topics, liked)))
+    return ranked
+
+
+async def rank_off_loop(
+    papers: Sequence[Paper],
+    keywords: Iterable[str],
+    topics: Iterable[str] = (),
+    limit: int = DEFAULT_COUNT,
+    taste: Taste | None = None,
+) -> list[Ranked]:
+    """`rank_papers` in a worker thread: the event loop keeps serving chats while indexes are built."""
+    return await asyncio.to_thread(rank_papers, list(papers), list(keywords), list(topics), limit, taste)
+
+
+def taste_from(feedback: Iterable[Feedback], papers: dict[str, Paper], *, group: bool = False) -> Taste:
+    """A learner's (or a group's members') feedback as a Taste. A learner never sees a paper again once
+    read or disliked; a group hides what a member disliked and nobody liked (one member's reading
+    doesn't mean the others have read it)."""
+    liked: dict[str, Paper] = {}
+    disliked: dict[str, Paper] = {}
+    read: set[str] = set()
+    for mark in feedback:
+        paper = papers.get(mark.arxiv_id)
+        if mark.read_on is not None:
+            read.add(mark.arxiv_id)
+        if paper is None:
+            continue
+        if mark.vote > 0:
+            liked[paper.arxiv_id] = paper
+        elif mark.vote < 0:
+            disliked[paper.arxiv_id] = paper
+    if group:
+        for arxiv_id in set(liked) & set(disliked):
+            disliked.pop(arxiv_id)
+        hidden = frozenset(disliked)
+    else:
+        hidden = frozenset(disliked) | frozenset(read)
+    return Taste(tuple(liked.values()), tuple(disliked.values()), hidden)
+
+
+async def load_taste(repo: PaperRepo, user_ids: Sequence[int], *, group: bool = False) -> Taste:
+    marks = await repo.feedback(user_ids)
+    voted = {m.arxiv_id for m in marks if m.vote}
+    return taste_from(marks, await repo.get_papers(voted) if voted else {}, group=group)
 
 
 def gist(abstract: str, limit: int = GIST_CHARS) -> str:
@@ -162,14 +338,49 @@ def query_for(plan: Plan, day: PlanDay | None, _: Translator) -> Query:
     return Query(day.week, plan.block_for_week(day.week).keywords, None)
 
 
-def paper_lines(index: int, paper: Paper, _: Translator) -> Rich:
-    head = plain(f"{index}. ") + link(paper.title or paper.arxiv_id, paper.link)
+def why_line(why: Why, _: Translator) -> str | None:
+    """One short line in the learner's language, or None when nothing specific can be said."""
+    reasons = []
+    if why.liked:
+        reasons.append(_("like a paper you liked: “{title}”", title=why.liked))
+    if why.topics:
+        reasons.append(_("your topic {topics}", topics=", ".join(f"“{t}”" for t in why.topics)))
+    if why.keywords:
+        reasons.append(_("this week's {keywords}", keywords=", ".join(why.keywords)))
+    return _("Why: {reasons}", reasons="; ".join(reasons)) if reasons else None
+
+
+def paper_head(paper: Paper, _: Translator, number: int | None = None) -> Rich:
+    head = (plain(f"{number}. ") if number is not None else plain("")) + link(paper.title or paper.arxiv_id, paper.link)
     if paper.announce_type in ("cross", "replace-cross"):
         head = head + italic(" " + _("(cross-list)"))
     if paper.announce_type in ("replace", "replace-cross"):
         head = head + italic(" " + _("(updated, v{version})", version=paper.version))
-    meta = authors_line(paper.authors, _) + " · " + ", ".join(paper.categories or (paper.primary_category,))
-    return join([head, plain("   " + meta), italic("   " + gist(paper.abstract))])
+    return head
+
+
+def paper_meta(paper: Paper, _: Translator) -> str:
+    categories = ", ".join(paper.categories or (paper.primary_category,))
+    return f"{authors_line(paper.authors, _)} · {categories} · arXiv:{paper.arxiv_id}"
+
+
+def paper_lines(index: int, paper: Paper, _: Translator, why: Why | None = None) -> Rich:
+    lines = [paper_head(paper, _, index), plain("   " + paper_meta(paper, _)), italic("   " + gist(paper.abstract))]
+    reason = why_line(why, _) if why is not None else None
+    if reason:
+        lines.append(plain("   " + reason))
+    return join(lines)
+
+
+def feedback_buttons(arxiv_id: str, _: Translator, number: int | None = None) -> tuple[Button, ...]:
+    """👍 / 👎 / ✓ for one paper; in a list they carry the paper's number, alone their full labels.
+    Actions are `prefix:arxiv id`, far below Telegram's 64-byte callback_data limit."""
+    if number is None:
+        labels = ("👍 " + _("More like this"), "👎 " + _("Less like this"), "✓ " + _("Read"))
+    else:
+        labels = (f"👍 {number}", f"👎 {number}", f"✓ {number}")
+    actions = (LIKE_ACTION, DISLIKE_ACTION, READ_ACTION)
+    return tuple(Button(label, f"{action}:{arxiv_id}") for label, action in zip(labels, actions, strict=True))
 
 
 def render_papers(
@@ -187,7 +398,14 @@ def render_papers(
         parts.append(plain(_("Your topics: {topics}", topics=", ".join(topics))))
     parts.append(plain(""))
     if stored == 0:
-        parts.append(plain(_("No papers stored yet — they arrive with the next weekday feed.")))
+        parts.append(
+            plain(
+                _(
+                    "No recent papers stored yet. They arrive with the next weekday arXiv feed; to fetch them now, "
+                    "run “studybuddy arxiv fetch” where the bot runs (in the console: in another terminal)."
+                )
+            )
+        )
     elif not ranked:
         parts.append(
             plain(
@@ -198,11 +416,14 @@ def render_papers(
             )
         )
     else:
-        parts.append(join([paper_lines(i, r.paper, _) for i, r in enumerate(ranked, start=1)], sep="\n\n"))
+        parts.append(join([paper_lines(i, r.paper, _, r.why) for i, r in enumerate(ranked, start=1)], sep="\n\n"))
+        parts.append(plain(""))
+        legend = _("Buttons by number: 👍 more like this, 👎 less like this, ✓ read (press again to undo).")
+        parts.append(italic(legend))
     return join(parts)
 
 
-async def papers_text(
+async def papers_listing(
     repo: PaperRepo,
     plan: Plan,
     day: PlanDay | None,
@@ -210,14 +431,16 @@ async def papers_text(
     today: date,
     topics: Sequence[str] = (),
     count: int = DEFAULT_COUNT,
-) -> tuple[Rich, int]:
-    """The ranked list as rich text, and how many papers it shows."""
+    taste: Taste | None = None,
+) -> tuple[Reply, int]:
+    """The ranked list with a row of feedback buttons per paper, and how many papers it shows."""
     _ = translator(lang)
     query = query_for(plan, day, _)
     papers = await repo.recent_papers(today - timedelta(days=RECENT_DAYS))
     stored = len(papers) or await repo.paper_count()
-    ranked = rank_papers(papers, query.keywords, topics, count)
-    return render_papers(ranked, query, plan, topics, stored, _), len(ranked)
+    ranked = await rank_off_loop(papers, query.keywords, topics, count, taste)
+    buttons = tuple(b for i, r in enumerate(ranked, start=1) for b in feedback_buttons(r.paper.arxiv_id, _, i))
+    return Reply(render_papers(ranked, query, plan, topics, stored, _), buttons), len(ranked)
 
 
 async def papers_reply(
@@ -228,7 +451,8 @@ async def papers_reply(
     today: date,
     topics: Sequence[str] = (),
     count: int = DEFAULT_COUNT,
+    taste: Taste | None = None,
 ) -> Reply:
-    """What /papers shows: the last week's papers ranked for the plan week (and the learner's topics)."""
-    text, _shown = await papers_text(repo, plan, day, lang, today, topics, count)
-    return Reply(text)
+    """What /papers shows: the last week's papers ranked for the plan week, topics and feedback."""
+    reply, _shown = await papers_listing(repo, plan, day, lang, today, topics, count, taste)
+    return reply

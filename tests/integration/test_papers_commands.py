@@ -42,7 +42,7 @@ async def stored(repo: SqlPaperStore, clock: ManualClock) -> SqlPaperStore:
 
 async def test_no_papers_yet(ann: Chatter) -> None:
     text = await ann.text("/papers")
-    assert "No papers stored yet — they arrive with the next weekday feed." in text
+    assert "No recent papers stored yet." in text and "studybuddy arxiv fetch" in text
 
 
 async def test_papers_for_my_plan_week(ann: Chatter, stored: SqlPaperStore) -> None:
@@ -84,9 +84,9 @@ async def test_papers_in_chinese(li: Chatter, stored: SqlPaperStore) -> None:
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ("/papers abc", "N must be a whole number."),
-        ("/papers 0", "N must be between 1 and 20."),
-        ("/papers 1000", "N must be between 1 and 20."),
+        ("/papers abc", "abc is not a whole number; expected how many papers (1-20)."),
+        ("/papers 0", "0 is out of range; expected how many papers (1-20)."),
+        ("/papers 1000", "1000 is out of range; expected how many papers (1-20)."),
         ("/papers 3 4", "Too many arguments."),
         ("/topics add", "Which topic? For example: /topics add graph neural networks"),
         ("/topics add    ", "Which topic?"),
@@ -149,7 +149,8 @@ async def test_the_reading_post_hook_matches_papers(core: Core, ann: Chatter, st
     user = await core.services.store.find_user("console", "1")  # type: ignore[attr-defined]
     today = local_today(core.services.clock, user.timezone)
     post = await reading_list(core.services, SubjectRef("user", user.id), "en", PlanDay("active", 32), today)
-    assert post is not None and post.to_plain() == shown
+    assert post is not None and post.text.to_plain() == shown
+    assert [b.label for b in post.buttons[:3]] == ["👍 1", "👎 1", "✓ 1"]  # feedback under the post too
 
 
 async def test_the_reading_post_hook_steps_aside_without_papers(core: Core, ann: Chatter) -> None:

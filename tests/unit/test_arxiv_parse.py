@@ -179,8 +179,12 @@ def test_feedparser_alone_damages_the_abstract() -> None:
 def test_every_abstract_matches_the_raw_text() -> None:
     raw = _raw(CL_0817)
     papers = _parse(CL_0817).papers
-    for paper in papers:
-        assert paper.abstract == _raw_description(raw, paper.arxiv_id)
+    from bot.papers.feed.parse import detex
+
+    for paper in papers:  # the raw text, with its TeX (if any) decoded for chat
+        assert paper.abstract == detex(_raw_description(raw, paper.arxiv_id))
+    assert sum(paper.abstract != _raw_description(raw, paper.arxiv_id) for paper in papers) > 10
+    assert any("0.780 → 0.889" in paper.abstract for paper in papers)
     tokens = next(p for p in papers if "termination tokens" in p.abstract)
     assert "</think> and <|im_end|>" in tokens.abstract
 
@@ -300,3 +304,39 @@ HTML_PAGE = b"""<!DOCTYPE html>
 def test_not_a_feed_raises(data: bytes) -> None:
     with pytest.raises(FeedError):
         parse_feed(data)
+
+
+@pytest.mark.parametrize(
+    ("tex", "text"),
+    [
+        ("Benjam\\'in Mart\\'inez", "Benjamín Martínez"),
+        ('J\\"urgen M\\"uller', "Jürgen Müller"),
+        (
+            "Scaling $O(n^2)$ attention to $\\alpha \\to \\infty$ with 50% less",
+            "Scaling O(n^2) attention to α→∞ with 50% less",
+        ),
+        ("\\textit{Fast} \\textbf{LLMs} & more", "Fast LLMs & more"),
+        ("No TeX at all: 50% & <T,I,F>", "No TeX at all: 50% & <T,I,F>"),
+    ],
+)
+def test_tex_in_authors_titles_and_abstracts_reads_as_unicode(tex: str, text: str) -> None:
+    from bot.papers.feed.parse import detex
+
+    assert detex(tex) == text
+
+
+def test_parsed_papers_carry_decoded_names() -> None:
+    from bot.papers.feed.parse import detex
+
+    feed = (
+        b'<?xml version="1.0"?><rss xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:arxiv="http://arxiv.org/schemas/atom"'
+        b' version="2.0"><channel><title>cs.CL</title><item><title>On $\\beta$-VAEs</title>'
+        b"<link>https://arxiv.org/abs/2608.00001</link><description>arXiv:2608.00001v1 Announce Type: new \n"
+        b"Abstract: We bound $\\epsilon$.</description><guid>oai:arXiv.org:2608.00001v1</guid>"
+        b"<arxiv:announce_type>new</arxiv:announce_type>"
+        b"<dc:creator>Benjam\\'in Rivera, Ana Lopez</dc:creator></item></channel></rss>"
+    )
+    [paper] = parse_feed(feed).papers
+    assert paper.authors == ("Benjamín Rivera", "Ana Lopez")
+    assert paper.title == "On β-VAEs" and paper.abstract == "We bound ϵ."
+    assert detex(paper.title) == paper.title

@@ -152,3 +152,21 @@ def test_ingest_policy_follows_new_york_across_dst() -> None:
     assert ingest_due(at("2026-08-19 04:45"), tuesday_ok)  # Wednesday 00:45 EDT: Wednesday's feed
     assert not ingest_due(at("2026-01-15 04:45"), wednesday_ok)  # still Wednesday 23:45 EST, done
     assert ingest_due(at("2026-01-15 05:45"), wednesday_ok)  # Thursday 00:45 EST
+
+
+async def test_ranking_runs_off_the_event_loop(feed_papers: list[Paper], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Index building and training happen in a worker thread, never on the loop's own thread."""
+    import threading
+
+    from bot.papers import ranking
+
+    seen: list[int] = []
+    build = ranking.build_index
+
+    def spy(papers: list[Paper]) -> ranking.PaperIndex:
+        seen.append(threading.get_ident())
+        return build(papers)
+
+    monkeypatch.setattr(ranking, "build_index", spy)
+    ranked = await ranking.rank_off_loop(feed_papers, ["transformer"], (), 5)
+    assert len(ranked) == 5 and seen and threading.get_ident() not in seen

@@ -9,7 +9,9 @@ Clock and sleep are injected so tests never wait.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -48,6 +50,26 @@ def _version() -> str:
 
 
 USER_AGENT = f"StudyBuddy/{_version()} (+https://github.com/studybuddy-bot/studybuddy)"
+
+
+_NO_ROUTE = {errno.ENETUNREACH: "network unreachable", errno.EHOSTUNREACH: "no route to host"}
+if hasattr(errno, "ENETDOWN"):
+    _NO_ROUTE[errno.ENETDOWN] = "network is down"
+
+
+def no_route(exc: BaseException) -> str | None:
+    """Why the host can't be reached at all (the name doesn't resolve, there is no network), or None for
+    trouble a retry may fix (a refused or reset connection, a timeout)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, socket.gaierror):
+            return "its name does not resolve"
+        if isinstance(current, OSError) and current.errno in _NO_ROUTE:
+            return _NO_ROUTE[current.errno]
+        current = current.__cause__ or current.__context__
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +254,11 @@ class ArxivClient:
                 except (httpx.TimeoutException, httpx.TransportError, _BodyTooLarge) as exc:
                     gate.last_request_end = self._monotonic()
                     error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                    unreachable = no_route(exc)
+                    if unreachable is not None:  # no DNS, no network: retrying within seconds won't help
+                        error = f"could not reach {host}: {unreachable} ({error})"
+                        log.warning("arXiv fetch %s failed: %s", url, error)
+                        return FetchResult("error", None, None, etag, last_modified, error, attempts)
                     if isinstance(exc, _BodyTooLarge) or attempts > self._max_retries:
                         log.warning("arXiv fetch %s failed after %d attempt(s): %s", url, attempts, error)
                         return FetchResult("error", None, None, etag, last_modified, error, attempts)

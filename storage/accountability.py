@@ -152,6 +152,9 @@ _CHECKINS = select(CheckinRow.user_id, CheckinRow.local_date, CheckinRow.tasks).
     CheckinRow.local_date >= _SINCE,
     CheckinRow.local_date <= _UNTIL,
 )
+_LAST_CHECKIN = select(func.max(CheckinRow.local_date)).where(
+    CheckinRow.user_id == bindparam("user_id"), CheckinRow.local_date <= _UNTIL
+)
 _MASK_COUNTS = (
     select(CheckinRow.user_id, CheckinRow.tasks, func.count())
     .where(
@@ -246,6 +249,7 @@ class SqlAccountability(SqlRepository):
         """Add `tasks` (a bit mask) to the check-in of `on` (a day's first check-in counts it) and, made in a
         group, join its roster: one transaction, so neither is written without the other."""
         async with self.sessions.begin() as session:
+            await self._lock_user(session, user_id)
             outcome = await self._checkin(session, user_id, on, tasks, group.chat_id if group else None, pauses)
             if group is None:
                 return outcome
@@ -278,6 +282,7 @@ class SqlAccountability(SqlRepository):
     async def undo(self, user_id: int, on: date, pauses: Sequence[PauseSpan]) -> UndoOutcome | None:
         """Take back the check-in of `on`; None when there is none."""
         async with self.sessions.begin() as session:
+            await self._lock_user(session, user_id)
             row = (
                 await session.execute(
                     select(CheckinRow).where(CheckinRow.user_id == user_id, CheckinRow.local_date == on)
@@ -294,6 +299,18 @@ class SqlAccountability(SqlRepository):
             await session.delete(row)
             _mine, latest = await self._reapply(session, user_id, on, pauses, include=False)
             return UndoOutcome(tasks, to_state(removed) if removed is not None else None, latest)
+
+    @staticmethod
+    async def _lock_user(session: AsyncSession, user_id: int) -> None:
+        """Serialise one learner's check-ins (a double tap, two devices): a no-op UPDATE of their user row
+        takes its row lock on PostgreSQL and the write lock on SQLite *before* anything is read, so the
+        second transaction waits and then sees the first one's rows instead of inserting the same day."""
+        await session.execute(
+            update(UserRow)
+            .where(UserRow.id == user_id)
+            .values(active=UserRow.active)
+            .execution_options(synchronize_session=False)
+        )
 
     async def _latest(self, session: AsyncSession, user_id: int) -> DayState | None:
         row = (
@@ -320,6 +337,12 @@ class SqlAccountability(SqlRepository):
         params = {"user_ids": list(user_ids), "since": since, "until": until}
         async with self.engine.connect() as connection:
             return [(u, d, t) for u, d, t in await connection.execute(_CHECKINS, params)]
+
+    async def last_checkin(self, user_id: int, until: date) -> date | None:
+        params = {"user_id": user_id, "until": until}
+        async with self.engine.connect() as connection:
+            found: date | None = (await connection.execute(_LAST_CHECKIN, params)).scalar()
+        return found
 
     async def mask_counts(self, user_ids: Collection[int], since: date, until: date) -> list[tuple[int, int, int]]:
         if not user_ids:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.rows import by_key
@@ -77,6 +78,9 @@ class UserRow(Base):
     reading_day: Mapped[int] = mapped_column(Integer, default=5)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     nudge_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    # explicit choices: /lang sticks over a platform's locale; the timezone question is asked once
+    lang_chosen: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    timezone_asked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -176,6 +180,8 @@ USER_COLUMNS = by_key(
     UserRow.reading_day,
     UserRow.active,
     UserRow.nudge_opt_out,
+    UserRow.lang_chosen,
+    UserRow.timezone_asked,
 )
 CHAT_COLUMNS = by_key(
     ChatRow.id,

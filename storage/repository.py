@@ -18,7 +18,17 @@ from storage.base import SqlRepository
 from storage.models import CHAT_COLUMNS, USER_COLUMNS, ChatRow, EnrolmentRow, JumpRow, PauseRow, UserRow
 from storage.rows import from_mapping, from_object, labelled
 
-USER_FIELDS = {"display_name", "lang", "timezone", "reminder_time", "reading_day", "active", "nudge_opt_out"}
+USER_FIELDS = {
+    "display_name",
+    "lang",
+    "timezone",
+    "reminder_time",
+    "reading_day",
+    "active",
+    "nudge_opt_out",
+    "lang_chosen",
+    "timezone_asked",
+}
 CHAT_FIELDS = {"title", "lang", "timezone", "post_time", "nudge_time", "reading_day", "active", "kind"}
 
 
@@ -251,6 +261,11 @@ class SqlStore(SqlRepository):
     async def end_pause(self, enrolment_id: int, on: date) -> Enrolment:
         async with self.sessions.begin() as session:
             await self._end_pauses(session, enrolment_id, on)
+            return await self._enrolment(session, enrolment_id)
+
+    async def add_pause(self, enrolment_id: int, start: date, end: date) -> Enrolment:
+        async with self.sessions.begin() as session:
+            session.add(PauseRow(enrolment_id=enrolment_id, start_date=start, end_date=end))
             return await self._enrolment(session, enrolment_id)
 
     async def add_jump(self, enrolment_id: int, on: date, day_index: int) -> Enrolment:

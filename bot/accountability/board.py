@@ -21,11 +21,15 @@ from datetime import date, timedelta
 
 from bot.accountability.ports import AccountabilityRepo, Member
 from bot.accountability.streaks import NOON, Standing, group_day_counts, group_streak, standing, task_count
+from bot.buddies.lines import nudge_lines, recap_lines
+from bot.buddies.ports import BuddyRepo
 from bot.core.clock import Clock, local_now
 from bot.core.markup import Rich, bold, join, plain
 from bot.core.types import Chat, User
 from bot.delivery.kinds import Skip
 from bot.i18n import Translator
+from bot.papers.lines import reading_lines
+from bot.papers.ports import PaperRepo
 
 GROUP_STREAK_SHORT_WINDOW = 14  # read further back only when the group streak reaches back this far
 WEEK = 7
@@ -131,7 +135,9 @@ def missing_today(members: Sequence[Member], checked_ids: set[int]) -> list[Memb
     return [m for m in members if not m.user.nudge_opt_out and m.user.id not in checked_ids]
 
 
-async def nudge_text(repo: AccountabilityRepo, clock: Clock, chat: Chat, _: Translator) -> Rich | Skip:
+async def nudge_text(
+    repo: AccountabilityRepo, clock: Clock, chat: Chat, _: Translator, buddies: BuddyRepo | None = None
+) -> Rich | Skip:
     """The nudge, or why it is skipped."""
     today = local_now(clock, chat.timezone).date()
     members = await repo.roster(chat.id)
@@ -146,12 +152,20 @@ async def nudge_text(repo: AccountabilityRepo, clock: Clock, chat: Chat, _: Tran
         [
             bold(_("Study check-in time!")),
             plain(_("Not checked in yet today: {names}", names=names)),
+            *(await nudge_lines(buddies, repo, chat.id, today, [m.user for m in missing], _) if buddies else []),
             plain(_("Send /done when you have studied (or /nudge off to stop these mentions).")),
         ]
     )
 
 
-async def recap_text(repo: AccountabilityRepo, clock: Clock, chat: Chat, _: Translator) -> Rich | Skip:
+async def recap_text(
+    repo: AccountabilityRepo,
+    clock: Clock,
+    chat: Chat,
+    _: Translator,
+    reviews: BuddyRepo | None = None,
+    papers: PaperRepo | None = None,
+) -> Rich | Skip:
     """The weekly recap of the 7 group-local days ending today, or why it is skipped."""
     today = local_now(clock, chat.timezone).date()
     week_start = today - timedelta(days=WEEK - 1)
@@ -171,6 +185,9 @@ async def recap_text(repo: AccountabilityRepo, clock: Clock, chat: Chat, _: Tran
         lines.append(plain(_("Nobody kept a streak all week; a fresh start is one /done away.")))
     lines.append(plain(_("Tasks done this week: {total}", total=total)))
     lines += [plain(f"• {r.member.user.display_name}: {r.tasks}") for r in board.rows]
+    lines += await recap_lines(reviews, chat.id, week_start, today, _) if reviews is not None else []
+    member_ids = [r.member.user.id for r in board.rows]
+    lines += await reading_lines(papers, member_ids, week_start, today, _) if papers is not None else []
     lines += [
         plain(""),
         plain(_("Group days counted this week: {n} of 7", n=len(board.counted_days))),

@@ -8,13 +8,16 @@ see bot/accountability/streaks.py for the streak rules and bot/accountability/bo
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import date, time, timedelta
 
 from bot.accountability.board import build_board, leaderboard, learner_day, streak_words
 from bot.accountability.calendar_export import ExportDay, to_ics
+from bot.accountability.daily import ALL_TASKS
 from bot.accountability.ports import ACCOUNTABILITY, AccountabilityRepo, GroupJoin
 from bot.accountability.stats_picture import StatsData, render_stats
 from bot.accountability.streaks import MAX_FREEZES, WHY_DAYS, DayState, Standing, Why, standing, why_days
+from bot.buddies.weeks import leave_buddies
 from bot.core.context import Context
 from bot.core.markup import Rich, bold, join, plain
 from bot.core.registry import ArgSpec, Registry
@@ -22,11 +25,10 @@ from bot.core.replies import expired_button, usage_reply, weekday_name
 from bot.core.types import Attachment, PauseSpan, Reply, SubjectRef
 from bot.delivery.reminders import TIME_ARG
 from bot.i18n import Translator
-from bot.plan.calendar import DAYS_PER_WEEK, PLAN_DAYS, is_paused_on
-from bot.plan.commands import current, not_enrolled, plan_of
-from bot.plan.views import DONE_ACTION
+from bot.plan.calendar import DAYS_PER_WEEK, PLAN_DAYS, has_tasks, plan_day
+from bot.plan.commands import current, loop_of, not_enrolled, plan_of, render_day
+from bot.plan.views import DONE_ACTION, UNDO_ACTION
 
-ALL_TASKS = 0b111  # bit n-1 is task n of the plan's three daily tasks
 TASKS = (1, 2, 3)
 YESTERDAY_WORDS = ("yesterday", "昨天")
 STATS_WEEKS = 20
@@ -38,6 +40,15 @@ DONE_ARG = ArgSpec(
         "zh": "留空表示今天全部任务；或任务编号 1-3（如 1 3）；可加 yesterday（中午前补昨天）",
     },
     max_length=40,
+)
+
+
+UNDO_ARG = ArgSpec(
+    "day",
+    "text",
+    {"en": "nothing for today, or yesterday (until noon)", "zh": "留空表示今天；或 yesterday（中午前撤销昨天的）"},
+    max_length=20,
+    label={"en": "nothing or yesterday", "zh": "留空或 yesterday"},
 )
 
 
@@ -62,6 +73,58 @@ def task_list(mask: int) -> str:
     return ", ".join(str(n) for n in TASKS if mask & (1 << (n - 1)))
 
 
+def task_count(mask: int) -> int:
+    return sum(1 for n in TASKS if mask & (1 << (n - 1)))
+
+
+async def plan_refusal(ctx: Context, on: date) -> Reply | None:
+    """A check-in needs a plan day with tasks: the learner's own plan (in a group without one, the group's)."""
+    _ = ctx._
+    enrolment = await ctx.store.get_enrolment(SubjectRef("user", ctx.user.id))
+    if enrolment is None and ctx.chat is not None:
+        enrolment = await ctx.store.get_enrolment(SubjectRef("chat", ctx.chat.id))
+    if enrolment is None:
+        return Reply(
+            plain(_("You haven't started the plan yet, so there is nothing to check in. Send /start to begin.")),
+            ephemeral=True,
+        )
+    day = plan_day(enrolment.start_date, on, enrolment.pauses, enrolment.jumps)
+    if day.status == "upcoming":
+        return Reply(
+            plain(
+                _(
+                    "Your plan starts on {start}; there is nothing to check in for {date} yet.",
+                    start=(on + timedelta(days=day.days_until_start)).isoformat(),
+                    date=on.isoformat(),
+                )
+            ),
+            ephemeral=True,
+        )
+    if day.status == "paused":
+        return Reply(
+            plain(
+                _(
+                    "Your plan is paused on {date}, so there is nothing to check in. Send /resume first.",
+                    date=on.isoformat(),
+                )
+            ),
+            ephemeral=True,
+        )
+    if not has_tasks(day, on, ctx.reading_day):
+        return Reply(
+            plain(
+                _(
+                    "You have completed the 20-week plan: only the weekly slot days ({reading} and the day "
+                    "after) and each plan month's first day have tasks to check in. {date} has none.",
+                    reading=weekday_name(ctx.lang, ctx.reading_day),
+                    date=on.isoformat(),
+                )
+            ),
+            ephemeral=True,
+        )
+    return None
+
+
 async def _pauses(ctx: Context) -> tuple[PauseSpan, ...]:
     enrolment = await ctx.store.get_enrolment(SubjectRef("user", ctx.user.id))
     return enrolment.pauses if enrolment is not None else ()
@@ -78,17 +141,10 @@ def _streak_sentence(_: Translator, now: Standing) -> str:
 async def check_in(ctx: Context, on: date, mask: int) -> Reply:
     """Record a check-in for the learner's local date `on` (today, or yesterday before noon)."""
     _ = ctx._
+    refusal = await plan_refusal(ctx, on)
+    if refusal is not None:
+        return refusal
     pauses = await _pauses(ctx)
-    if is_paused_on(pauses, on):
-        return Reply(
-            plain(
-                _(
-                    "Your plan is paused on {date}, so there is nothing to check in. Send /resume first.",
-                    date=on.isoformat(),
-                )
-            ),
-            ephemeral=True,
-        )
     # In a group the check-in also puts the sender on its roster, in the same transaction.
     group = GroupJoin(ctx.chat.id, ctx.today(), ctx.services.clock.now()) if ctx.chat is not None else None
     outcome = await _repo(ctx).checkin(ctx.user.id, on, mask, pauses, group)
@@ -97,8 +153,10 @@ async def check_in(ctx: Context, on: date, mask: int) -> Reply:
     if outcome.status == "already":
         return Reply(
             plain(
-                _(
-                    "Already checked in for {date} (tasks {tasks}). Nothing changed; /undo takes today's back.",
+                _.plural(
+                    "Already checked in for {date} (task {tasks}). Nothing changed; /undo takes it back.",
+                    "Already checked in for {date} (tasks {tasks}). Nothing changed; /undo takes it back.",
+                    task_count(outcome.tasks),
                     date=on.isoformat(),
                     tasks=task_list(outcome.tasks),
                 )
@@ -107,17 +165,25 @@ async def check_in(ctx: Context, on: date, mask: int) -> Reply:
         )
     today, grace = learner_day(ctx.services.clock, ctx.user)
     now = standing(outcome.latest, today, pauses, grace)
-    lines = [
-        bold(
-            _(
-                "{name} checked in for {date}: tasks {tasks}.",
-                name=ctx.user.display_name,
-                date=on.isoformat(),
-                tasks=task_list(outcome.tasks),
-            )
-        ),
-        plain(_streak_sentence(_, now)),
-    ]
+    n, tasks = task_count(outcome.tasks), task_list(outcome.tasks)
+    if ctx.in_group:
+        headline = _.plural(
+            "{name} checked in for {date}: task {tasks}.",
+            "{name} checked in for {date}: tasks {tasks}.",
+            n,
+            name=ctx.user.display_name,
+            date=on.isoformat(),
+            tasks=tasks,
+        )
+    else:  # a private chat speaks to "you"
+        headline = _.plural(
+            "You checked in for {date}: task {tasks}.",
+            "You checked in for {date}: tasks {tasks}.",
+            n,
+            date=on.isoformat(),
+            tasks=tasks,
+        )
+    lines = [bold(headline), plain(_streak_sentence(_, now))]
     day: DayState | None = outcome.day
     if day is not None and day.frozen is not None:
         lines.append(plain(_("A streak freeze covered the missed day {date}.", date=day.frozen.isoformat())))
@@ -160,7 +226,8 @@ async def done(ctx: Context) -> Reply:
     return await check_in(ctx, today - timedelta(days=1) if yesterday else today, mask)
 
 
-async def done_button(ctx: Context, payload: str) -> Reply:
+async def button_day(ctx: Context, payload: str) -> date | Reply:
+    """The local date a Done/Undo button may still act on, or the reply saying it can't."""
     _ = ctx._
     try:
         on = date.fromisoformat(payload)
@@ -169,7 +236,7 @@ async def done_button(ctx: Context, payload: str) -> Reply:
     today, grace = learner_day(ctx.services.clock, ctx.user)
     on = min(on, today)  # a group's button carries the group's date, which may be ahead of the member's
     if on == today or (grace and on == today - timedelta(days=1)):
-        return await check_in(ctx, on, ALL_TASKS)
+        return on
     return Reply(
         plain(
             _(
@@ -183,18 +250,64 @@ async def done_button(ctx: Context, payload: str) -> Reply:
     )
 
 
+async def refreshed(ctx: Context, on: date, answer: Reply) -> list[Reply]:
+    """After a button press in a private chat: the message it sat on, redrawn with today's state (✓ marks,
+    Done or Undo) and the outcome under it. A group's shared message isn't redrawn for one member."""
+    if ctx.in_group or on != ctx.today() or answer.ephemeral:  # a refusal stays a short answer (a toast)
+        return [answer]
+    enrolment, day = await current(ctx)
+    if day is None:
+        return [answer]
+    view = render_day(ctx, day, await loop_of(ctx, enrolment), edit=True)
+    return [replace(view, text=join([view.text, plain(""), answer.text]))]
+
+
+async def done_button(ctx: Context, payload: str) -> list[Reply]:
+    on = await button_day(ctx, payload)
+    if isinstance(on, Reply):
+        return [on]
+    return await refreshed(ctx, on, await check_in(ctx, on, ALL_TASKS))
+
+
+async def undo_button(ctx: Context, payload: str) -> list[Reply]:
+    on = await button_day(ctx, payload)
+    if isinstance(on, Reply):
+        return [on]
+    return await refreshed(ctx, on, await take_back(ctx, on))
+
+
 async def undo(ctx: Context) -> Reply:
+    _ = ctx._
+    raw = (ctx.args.get("day") or "").strip().lower()
+    if raw and raw not in YESTERDAY_WORDS:
+        return usage_reply(ctx, _("{value} is not 'yesterday'.", value=raw[:20]))
+    today, grace = learner_day(ctx.services.clock, ctx.user)
+    if raw and not grace:
+        return Reply(
+            plain(
+                _(
+                    "/undo yesterday works until noon your time ({zone}); yesterday is closed now.",
+                    zone=ctx.user.timezone,
+                )
+            ),
+            ephemeral=True,
+        )
+    return await take_back(ctx, today - timedelta(days=1) if raw else today)
+
+
+async def take_back(ctx: Context, on: date) -> Reply:
+    """Take back the check-in of the learner's local date `on`."""
     _ = ctx._
     today, grace = learner_day(ctx.services.clock, ctx.user)
     pauses = await _pauses(ctx)
-    outcome = await _repo(ctx).undo(ctx.user.id, today, pauses)
+    outcome = await _repo(ctx).undo(ctx.user.id, on, pauses)
     if outcome is None:
         return Reply(
-            plain(_("Nothing to undo: you haven't checked in today ({date}).", date=today.isoformat())),
+            plain(_("Nothing to undo: you haven't checked in for {date}.", date=on.isoformat())),
             ephemeral=True,
         )
     lines = [
-        bold(_("Took back your check-in for {date}.", date=today.isoformat())),
+        bold(_("Took back your check-in for {date}.", date=on.isoformat())),
         plain(_streak_sentence(_, standing(outcome.latest, today, pauses, grace))),
     ]
     if outcome.removed is not None and outcome.removed.earned:
@@ -211,7 +324,7 @@ async def streak(ctx: Context) -> Reply:
     pauses, base, rows = window.pauses, window.base, window.states
     now = standing(rows[-1] if rows else base, today, pauses, grace)
     lines: list[Rich] = [
-        bold(_("Streak of {name}", name=ctx.user.display_name)),
+        bold(_("Streak of {name}", name=ctx.user.display_name) if ctx.in_group else _("Your streak")),
         plain(_("Current streak: {days}", days=streak_words(_, now.current))),
         plain(_("Best streak: {days}", days=streak_words(_, now.best))),
         plain(
@@ -224,8 +337,23 @@ async def streak(ctx: Context) -> Reply:
         plain(""),
         bold(_("Last 14 days ({zone})", zone=ctx.user.timezone)),
     ]
-    for day, why in why_days(base, rows, today, pauses, grace):
-        lines.append(plain(f"{day.isoformat()} {weekday_name(ctx.lang, day.weekday())}  {why_label(_, why)}"))
+    days = why_days(base, rows, today, pauses, grace)
+    before = [day for day, why in days if why == "not_started"]
+    if before:  # the days before the first check-in say one thing: one line
+        lines.append(
+            plain(
+                _.plural(
+                    "{first}: {n} day before your first check-in",
+                    "{first} to {last}: {n} days before your first check-in",
+                    len(before),
+                    first=before[0].isoformat(),
+                    last=before[-1].isoformat(),
+                )
+            )
+        )
+    for day, why in days:
+        if why != "not_started":
+            lines.append(plain(f"{day.isoformat()} {weekday_name(ctx.lang, day.weekday())}  {why_label(_, why)}"))
     return Reply(join(lines))
 
 
@@ -245,12 +373,13 @@ async def join_(ctx: Context) -> Reply:
     )
 
 
-async def leave(ctx: Context) -> Reply:
+async def leave(ctx: Context) -> Reply | list[Reply]:
     _ = ctx._
     assert ctx.chat is not None
     if not await _repo(ctx).leave(ctx.chat.id, ctx.user.id):
         return Reply(plain(_("You are not on this group's roster.")), ephemeral=True)
-    return Reply(plain(_("{name} left the roster. Your own streak is kept.", name=ctx.user.display_name)))
+    left = Reply(plain(_("{name} left the roster. Your own streak is kept.", name=ctx.user.display_name)))
+    return [left, *await leave_buddies(ctx)]  # out of this week's buddies too
 
 
 async def top(ctx: Context) -> Reply:
@@ -370,7 +499,13 @@ def register(registry: Registry) -> None:
         args=[DONE_ARG],
     )(done)
     registry.action(DONE_ACTION)(done_button)
-    registry.command("undo", en="Take back today's check-in", zh="撤销今天的打卡")(undo)
+    registry.action(UNDO_ACTION)(undo_button)
+    registry.command(
+        "undo",
+        en="Take back today's check-in (/undo yesterday until noon)",
+        zh="撤销今天的打卡（中午前可 /undo yesterday 撤销昨天的）",
+        args=[UNDO_ARG],
+    )(undo)
     registry.command("streak", en="Your streak, freezes and the last 14 days", zh="你的连续打卡、冻结卡和最近 14 天")(
         streak
     )

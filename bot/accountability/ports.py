@@ -79,6 +79,10 @@ class AccountabilityRepo(Protocol):
 
     async def checkins(self, user_ids: Collection[int], since: date, until: date) -> list[tuple[int, date, int]]: ...
 
+    async def last_checkin(self, user_id: int, until: date) -> date | None:
+        """The latest local date on or before `until` with a check-in (where a catch-up counts from)."""
+        ...
+
     async def mask_counts(self, user_ids: Collection[int], since: date, until: date) -> list[tuple[int, int, int]]:
         """(user id, task mask, number of days with that mask) in the dates (inclusive): the week's tasks of a
         whole roster as a few aggregate rows instead of one row per member-day."""

@@ -9,9 +9,11 @@ from datetime import time
 
 from bot.accountability.board import nudge_text, recap_text
 from bot.accountability.ports import ACCOUNTABILITY
+from bot.buddies.ports import BUDDIES
 from bot.core.types import Reply
 from bot.delivery.kinds import PushKind, PushRequest, Skip, Subscriber
 from bot.delivery.schedule import Recurrence
+from bot.papers.ports import PAPERS
 
 RECAP_AT = time(20, 0)
 SUNDAY = 6
@@ -32,7 +34,8 @@ async def render_nudge(request: PushRequest) -> Sequence[Reply] | Skip:
     chat = request.recipient.chat
     if chat is None:
         return Skip("nudges go to group chats")
-    body = await nudge_text(request.services.port(ACCOUNTABILITY), request.services.clock, chat, request._)
+    services = request.services
+    body = await nudge_text(services.port(ACCOUNTABILITY), services.clock, chat, request._, services.port(BUDDIES))
     return body if isinstance(body, Skip) else [Reply(body)]
 
 
@@ -40,7 +43,10 @@ async def render_recap(request: PushRequest) -> Sequence[Reply] | Skip:
     chat = request.recipient.chat
     if chat is None:
         return Skip("recaps go to group chats")
-    body = await recap_text(request.services.port(ACCOUNTABILITY), request.services.clock, chat, request._)
+    services = request.services
+    body = await recap_text(
+        services.port(ACCOUNTABILITY), services.clock, chat, request._, services.port(BUDDIES), services.port(PAPERS)
+    )
     return body if isinstance(body, Skip) else [Reply(body)]
 
 

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 MAX_MESSAGE_CHARS = 4096
 MAX_NAME_CHARS = 64
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_BROKEN = re.compile("[\ud800-\udfff\ufffd]")  # lone surrogates, and what a decoder put for invalid bytes
 
 
 def clean_name(name: str) -> str:
@@ -131,13 +132,19 @@ class Core:
         ctx.command = spec.name
         if _CONTROL.search(rest):
             return [usage_reply(ctx, _("Control characters are not allowed."))]
+        if _BROKEN.search(rest):
+            return [
+                usage_reply(
+                    ctx, _("Some characters didn't come through as text (invalid UTF-8); please type it again.")
+                )
+            ]
         refusal = await self._refuse(ctx, spec)
         if refusal is not None:
             return [refusal]
         try:
             parsed = parse_command(spec, rest)
         except ArgError as error:
-            return [usage_reply(ctx, _(error.message, **dict(error.values)), error.command)]
+            return [usage_reply(ctx, _(error.message, **error.values_in(ctx.lang)), error.command)]
         ctx.command, ctx.args = parsed.command, parsed.values
         return _as_list(await parsed.handler(ctx))
 

@@ -62,6 +62,10 @@ class EnrolmentRepo(Protocol):
         """End an open pause on `on`; returns the enrolment as it is now."""
         ...
 
+    async def add_pause(self, enrolment_id: int, start: date, end: date) -> Enrolment:
+        """A closed pause [start, end) in the past (a catch-up); returns the enrolment as it is now."""
+        ...
+
     async def add_jump(self, enrolment_id: int, on: date, day_index: int) -> Enrolment:
         """Today becomes plan day `day_index` (ending an open pause), in one transaction."""
         ...
@@ -86,6 +90,8 @@ class KeyValueStore(Protocol):
 class Schedules(Protocol):
     """When pushes fall due for a subject: commands that change reminder settings call `refresh`."""
 
+    pushes: bool  # False: this runtime sends no pushes at all (the console), so /settings can say so
+
     async def refresh(self, subject: SubjectRef) -> None: ...
 
     async def next_due(self, subject: SubjectRef) -> tuple[str, datetime] | None:
@@ -95,6 +101,8 @@ class Schedules(Protocol):
 
 class NoSchedules:
     """A runtime that doesn't push (the console, one-off CLI commands) keeps no schedules."""
+
+    pushes = False
 
     async def refresh(self, subject: SubjectRef) -> None:
         return None

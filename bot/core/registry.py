@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, time
 from functools import cache
@@ -43,6 +44,28 @@ class ArgSpec:
     allow_off: bool = False
     max_length: int = 200
     max_items: int = 10
+    label: Bilingual | None = None  # the argument in words, for refusals: "the week number (1-20)"
+
+    def words(self) -> Bilingual:
+        """What a refusal calls this argument: its own label, or one built from its kind and limits."""
+        if self.label is not None:
+            return self.label
+        low, high = self.minimum, self.maximum
+        span = (
+            {"en": f" ({low}-{high})", "zh": f"（{low} 到 {high}）"} if low is not None and high is not None else None
+        )
+        off = {"en": ", or off", "zh": "，或 off"} if self.allow_off else {"en": "", "zh": ""}
+        choices: Bilingual = {"en": " or ".join(self.choices), "zh": " 或 ".join(self.choices)}
+        by_kind: dict[str, Bilingual] = {
+            "int": {"en": "a number" + (span or {}).get("en", ""), "zh": "数字" + (span or {}).get("zh", "")},
+            "ints": {"en": "numbers" + (span or {}).get("en", ""), "zh": "数字" + (span or {}).get("zh", "")},
+            "date": {"en": "a date (YYYY-MM-DD)", "zh": "日期（YYYY-MM-DD）"},
+            "time": {"en": "a time (HH:MM)" + off["en"], "zh": "时间（HH:MM）" + off["zh"]},
+            "timezone": {"en": "a timezone such as Asia/Shanghai", "zh": "时区，如 Asia/Shanghai"},
+            "weekday": {"en": "a weekday (mon ... sun)", "zh": "星期几（周一……周日）"},
+            "choice": choices,
+        }
+        return by_kind.get(self.kind, self.help)
 
     def placeholder(self) -> str:
         shown = {
@@ -106,6 +129,10 @@ class ArgError(Exception):
     values: tuple[tuple[str, Any], ...] = ()
     command: str | None = None  # the subcommand whose usage explains it, e.g. `topics add`
 
+    def values_in(self, lang: Lang) -> dict[str, Any]:
+        """The values to format the message with; an argument's words (a Bilingual) in the reader's language."""
+        return {key: value[lang] if isinstance(value, Mapping) else value for key, value in self.values}
+
 
 ActionHandler = Callable[["Context", str], Awaitable[Reply | Sequence[Reply]]]
 
@@ -114,6 +141,20 @@ class Registry:
     def __init__(self) -> None:
         self._commands: dict[str, CommandSpec] = {}
         self._actions: dict[str, ActionHandler] = {}
+        self._features: dict[str, str] = {}
+        self._registering: str | None = None
+
+    @contextmanager
+    def registering(self, feature: str) -> Iterator[None]:
+        """Commands registered inside belong to `feature`, so /help can group them by what they are for."""
+        previous, self._registering = self._registering, feature
+        try:
+            yield
+        finally:
+            self._registering = previous
+
+    def feature_of(self, name: str) -> str | None:
+        return self._features.get(name)
 
     def _add(self, spec: CommandSpec) -> None:
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,31}", spec.name):
@@ -121,6 +162,8 @@ class Registry:
         if spec.name in self._commands:
             raise ValueError(f"command /{spec.name} registered twice")
         self._commands[spec.name] = spec
+        if self._registering is not None:
+            self._features[spec.name] = self._registering
 
     def command(
         self,
@@ -226,13 +269,10 @@ def parse_arg(spec: ArgSpec, raw: str) -> Any:
     """Convert one raw token to its typed value or raise ArgError."""
     if spec.kind == "int":
         if not _INT.match(raw):
-            raise ArgError("{name} must be a whole number.", (("name", spec.name),))
+            raise ArgError("{value} is not a whole number; expected {arg}.", (("value", raw), ("arg", spec.words())))
         value = int(raw)
         if (spec.minimum is not None and value < spec.minimum) or (spec.maximum is not None and value > spec.maximum):
-            raise ArgError(
-                "{name} must be between {low} and {high}.",
-                (("name", spec.name), ("low", spec.minimum), ("high", spec.maximum)),
-            )
+            raise ArgError("{value} is out of range; expected {arg}.", (("value", raw), ("arg", spec.words())))
         return value
     if spec.kind == "date":
         try:
@@ -240,17 +280,24 @@ def parse_arg(spec: ArgSpec, raw: str) -> Any:
                 raise ValueError(raw)
             return date.fromisoformat(raw)
         except ValueError:
-            raise ArgError("{value} is not a valid date; use YYYY-MM-DD.", (("value", raw),)) from None
+            raise ArgError(
+                "{value} is not a valid date; expected {arg}.", (("value", raw), ("arg", spec.words()))
+            ) from None
     if spec.kind == "choice":
         if raw.lower() not in spec.choices:
-            raise ArgError("Choose one of: {choices}.", (("choices", ", ".join(spec.choices)),))
+            raise ArgError(
+                "{value} is not one of the choices; expected {arg}.", (("value", raw), ("arg", spec.words()))
+            )
         return raw.lower()
     if spec.kind == "time":
         if spec.allow_off and raw.lower() == "off":
             return None
         match = _TIME.match(raw)
         if not match or int(match[1]) > 23 or int(match[2]) > 59:
-            raise ArgError("{value} is not a time; use 24-hour HH:MM, e.g. 07:30.", (("value", raw),))
+            raise ArgError(
+                "{value} is not a time; expected {arg}, in 24-hour HH:MM such as 07:30.",
+                (("value", raw), ("arg", spec.words())),
+            )
         return time(int(match[1]), int(match[2]))
     if spec.kind == "timezone":
         name = _timezones().get(raw.lower())
@@ -260,7 +307,7 @@ def parse_arg(spec: ArgSpec, raw: str) -> Any:
     if spec.kind == "weekday":
         day = parse_weekday(raw)
         if day is None:
-            raise ArgError("{value} is not a weekday; use mon, tue, ... sun.", (("value", raw),))
+            raise ArgError("{value} is not a weekday; expected {arg}.", (("value", raw), ("arg", spec.words())))
         return day
     if len(raw) > spec.max_length:
         raise ArgError("That is too long: at most {limit} characters.", (("limit", spec.max_length),))
@@ -325,26 +372,24 @@ def match_args(args: Sequence[ArgSpec], tokens: Sequence[tuple[str, int]], rest:
             if text:
                 values[arg.name] = parse_arg(arg, text)
             elif arg.required:
-                raise ArgError("Missing {name}.", (("name", arg.name),))
+                raise ArgError("Missing {arg}.", (("arg", arg.words()),))
             position = len(tokens)
             break
         if arg.kind == "ints":
             items = [token for token, _start in tokens[position:]]
             if len(items) > arg.max_items:
-                raise ArgError("Too many values: at most {limit}.", (("limit", arg.max_items),))
-            values[arg.name] = sorted(
-                {
-                    parse_arg(ArgSpec(arg.name, "int", arg.help, minimum=arg.minimum, maximum=arg.maximum), t)
-                    for t in items
-                }
-            )
+                raise ArgError(
+                    "Too many values for {arg}: at most {limit}.", (("arg", arg.words()), ("limit", arg.max_items))
+                )
+            one = ArgSpec(arg.name, "int", arg.help, minimum=arg.minimum, maximum=arg.maximum, label=arg.words())
+            values[arg.name] = sorted({parse_arg(one, t) for t in items})
             position = len(tokens)
             break
         if position < len(tokens):
             values[arg.name] = parse_arg(arg, tokens[position][0])
             position += 1
         elif arg.required:
-            raise ArgError("Missing {name}.", (("name", arg.name),))
+            raise ArgError("Missing {arg}.", (("arg", arg.words()),))
     if position < len(tokens):
         if not args:
             raise ArgError("{command} takes nothing after it.", (("command", label),))

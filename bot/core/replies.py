@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.core.context import Context
 from bot.core.markup import Rich, bold, plain
-from bot.core.registry import WEEKDAYS_EN, WEEKDAYS_ZH
+from bot.core.registry import WEEKDAYS_ZH
 from bot.core.types import Lang, Reply
 
 
@@ -23,5 +23,14 @@ def expired_button(ctx: Context) -> Reply:
     return Reply(plain(ctx._("This button no longer works. Send /today for a fresh one.")), ephemeral=True)
 
 
+def current_value_reply(ctx: Context, current: str) -> Reply:
+    """A command given no argument where a current value exists: that value, then how to change it."""
+    return usage_reply(ctx, ctx._("Now: {value}", value=current))
+
+
+WEEKDAY_NAMES_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
 def weekday_name(lang: Lang, day: int) -> str:
-    return (WEEKDAYS_ZH if lang == "zh" else WEEKDAYS_EN)[day]
+    """A weekday as people write it ("Saturday", "周六"); the short codes are only for typing."""
+    return (WEEKDAYS_ZH if lang == "zh" else WEEKDAY_NAMES_EN)[day]

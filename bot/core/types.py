@@ -77,6 +77,7 @@ class Reply:
     image: Attachment | None = None
     file: Attachment | None = None
     ephemeral: bool = False
+    edit: bool = False  # answering a button: replace the message the button sat on (where the platform can)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,8 @@ class User:
     reading_day: int
     active: bool = True
     nudge_opt_out: bool = False
+    lang_chosen: bool = False  # set by /lang: a platform's locale never overrides it
+    timezone_asked: bool = False  # a new learner is asked for their zone once
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,8 @@ from bot.delivery.schedule import DesiredSchedule, next_occurrence
 
 
 class ScheduleBook:
+    pushes = True
+
     def __init__(self, store: Store, outbox: OutboxRepo, kinds: PushKinds, clock: Clock) -> None:
         self.store = store
         self.outbox = outbox

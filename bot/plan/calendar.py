@@ -51,13 +51,14 @@ class PlanDay:
 
 
 def _paused_days(pauses: Sequence[PauseSpan], start: date, end: date) -> int:
-    """Days in [start, end) covered by a pause."""
-    total = 0
-    for pause in pauses:
-        lo = max(pause.start, start)
-        hi = min(pause.end or end, end)
+    """Days in [start, end) covered by a pause; overlapping pauses (a catch-up over a pause) count once."""
+    spans = sorted((max(p.start, start), min(p.end or end, end)) for p in pauses)
+    total, reached = 0, start
+    for lo, hi in spans:
+        lo = max(lo, reached)
         if hi > lo:
             total += (hi - lo).days
+            reached = hi
     return total
 
 
@@ -91,6 +92,36 @@ def weekly_slots(on: date, reading_day: int = DEFAULT_READING_DAY) -> tuple[Week
     if weekday == (reading_day + 1) % 7:
         slots += ["kaggle", "review"]
     return tuple(slots)
+
+
+MIN_MISSED = 2  # missed plan days before a catch-up is offered
+MAX_SHIFT = 14  # plan days one catch-up moves at most
+
+
+def has_tasks(day: PlanDay, on: date, reading_day: int = DEFAULT_READING_DAY) -> bool:
+    """A day with something to check in: every active plan day; after week 20 only the slot days."""
+    if day.status == "active":
+        return True
+    return day.status == "complete" and bool(weekly_slots(on, reading_day) or day.plan_month_starts)
+
+
+def missed_days(
+    start: date, pauses: Sequence[PauseSpan], jumps: Sequence[Jump], since: date, today: date
+) -> tuple[date, ...]:
+    """Active plan days in [since, today): what a learner skipped since their last check-in (or since they
+    enrolled). Days before the latest jump don't count: the jump re-anchored the plan after them."""
+    first = max([since, start, *(j.on for j in jumps if j.on <= today)])
+    count = max((today - first).days, 0)
+    days = (first + timedelta(days=n) for n in range(count))
+    return tuple(d for d in days if plan_day(start, d, pauses, jumps).status == "active")
+
+
+def catch_up_pause(missed: Sequence[date], today: date) -> PauseSpan | None:
+    """The pause that turns the missed days (at most MAX_SHIFT of the latest) into a break, so today becomes
+    the first of them; None below MIN_MISSED."""
+    if len(missed) < MIN_MISSED:
+        return None
+    return PauseSpan(missed[-MAX_SHIFT:][0], today)
 
 
 def date_of_plan_day(start: date, index: int) -> date:

@@ -151,7 +151,12 @@ def _text(raw: Mapping[str, Any], where: str) -> str:
     value = raw.get("text")
     if not isinstance(value, str) or not value.strip():
         raise PlanError(f"{where} has no text")
-    return value
+    return plain_text(value)
+
+
+def plain_text(value: str) -> str:
+    """The source marks inline code with backticks (`cs.CL`); chat shows the words, not the markdown."""
+    return value.replace("`", "")
 
 
 def _parse_task(raw: Any, where: str) -> Task:

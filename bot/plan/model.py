@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 __all__ = [
     "TOTAL_WEEKS",
     "Block",
+    "Labels",
     "Lang",
     "Phase",
     "Plan",
@@ -88,9 +89,14 @@ class Block(_Frozen):
 
 
 class Phase(_Frozen):
-    """One of the four phases; ``daily_time`` keeps the source's free-text daily estimate (phase 1 only)."""
+    """One of the four phases; ``daily_time`` keeps the source's free-text daily estimate (phase 1 only).
+
+    ``label`` ("第一阶段") and ``column`` (its topics heading: 学习内容, or 项目类型 in phase 4) are the
+    source's own words, so the bot shows the plan as its author wrote it."""
 
     number: Annotated[int, Field(ge=1, le=4)]
+    label: NonEmptyStr
+    column: NonEmptyStr
     title: NonEmptyStr
     goal: NonEmptyStr
     daily_time: NonEmptyStr | None = None
@@ -116,6 +122,17 @@ class Tip(_Frozen):
     truncated: bool = False
 
 
+class Labels(_Frozen):
+    """The source's headings for the parts every phase shares and for the long-term section."""
+
+    weeks: NonEmptyStr
+    daily_tasks: NonEmptyStr
+    long_term: NonEmptyStr
+    weekly: NonEmptyStr
+    monthly: NonEmptyStr
+    tips: NonEmptyStr
+
+
 class Plan(_Frozen):
     """The whole plan in one language. Build it with :func:`bot.plan.load_plan`, which validates coverage."""
 
@@ -123,6 +140,7 @@ class Plan(_Frozen):
 
     lang: Lang
     title: NonEmptyStr
+    labels: Labels
     phases: Annotated[tuple[Phase, ...], Field(min_length=1)]
     weekly_tasks: tuple[WeeklyTask, ...]
     monthly_tasks: tuple[NonEmptyStr, ...]

@@ -100,7 +100,7 @@ async def test_set_my_commands_default_and_zh(server: FakeTelegramServer, adapte
 async def test_start_and_today_in_private(server: FakeTelegramServer, adapter: TelegramAdapter) -> None:
     welcome = await say(server, "/start")
     assert welcome.ok and welcome.params["parse_mode"] == "HTML"
-    assert "Welcome, Ann!" in welcome.result["text"]
+    assert "Welcome! Your 20-week plan starts on 2026-11-29." in welcome.result["text"]
     assert any(e["type"] == "bold" for e in welcome.result.get("entities", []))
 
     today = await say(server, "/today")
@@ -142,10 +142,29 @@ async def test_done_button_under_today_records_a_check_in(
     assert done["text"] == "Done ✓"
     server.push_update(updates.callback_query(done["callback_data"], user_id=ANN, message=today.result))
     await server.wait_for("answerCallbackQuery")
-    checked = await server.wait_for("sendMessage", to_chat(ANN), count=3)
-    assert "checked in for 2026-11-29: tasks 1, 2, 3" in checked.result["text"]
+    edited = await server.wait_for("editMessageText")  # the press redraws the message it sat on
+    assert edited.ok and edited.params["message_id"] == today.result["message_id"]
+    assert "You checked in for 2026-11-29: tasks 1, 2, 3" in edited.result["text"]
+    assert "✓ 1. " in edited.result["text"] and "✓ 3. " in edited.result["text"]
+    buttons = edited.params["reply_markup"]["inline_keyboard"][0]
+    assert buttons[-1] == {"text": "Undo ↩", "callback_data": "undo:2026-11-29"}  # all done: Undo instead
+    assert len([c for c in server.calls_of("sendMessage") if to_chat(ANN)(c)]) == 2  # nothing new was sent
     streak = await say(server, "/streak")
     assert "counted" in streak.result["text"]
+
+
+async def test_undo_button_edits_the_message_back(server: FakeTelegramServer, adapter: TelegramAdapter) -> None:
+    await say(server, "/start")
+    await say(server, "/done 1")
+    today = await say(server, "/today")
+    assert "✓ 1. " in today.result["text"] and "✓ 2. " not in today.result["text"]
+    server.push_update(updates.callback_query("done:2026-11-29", user_id=ANN, message=today.result))
+    done = await server.wait_for("editMessageText")
+    server.push_update(updates.callback_query("undo:2026-11-29", user_id=ANN, message=done.result))
+    undone = await server.wait_for("editMessageText", count=2)
+    assert undone.params["message_id"] == today.result["message_id"]
+    assert "Took back your check-in for 2026-11-29." in undone.result["text"] and "✓" not in undone.result["text"]
+    assert undone.params["reply_markup"]["inline_keyboard"][0][-1]["callback_data"] == "done:2026-11-29"
 
 
 async def test_unknown_callback_data_is_a_toast(server: FakeTelegramServer, adapter: TelegramAdapter) -> None:
@@ -158,14 +177,11 @@ async def test_unknown_callback_data_is_a_toast(server: FakeTelegramServer, adap
 
 
 async def test_hostile_display_name_is_escaped(server: FakeTelegramServer, adapter: TelegramAdapter) -> None:
-    reply = await say(server, "/start", first_name="<b>&Bob</b>")
+    reply = await say_in_group(server, "/join", first_name="<b>&Bob</b>")  # a group roster names people
     assert reply.ok, reply.description
-    assert "Welcome, &lt;b&gt;&amp;Bob&lt;/b&gt;!" in reply.params["text"]
-    assert "Welcome, <b>&Bob</b>!" in reply.result["text"]  # shown literally, not as formatting
-    heading = "Welcome, <b>&Bob</b>! Your 20-week plan starts on 2026-11-29."
-    assert reply.result["text"].startswith(heading + "\n")
-    first = reply.result["entities"][0]  # our bold heading, in one piece: the name added no entity
-    assert (first["type"], first["offset"], first["length"]) == ("bold", 0, len(heading))
+    assert reply.params["text"].startswith("&lt;b&gt;&amp;Bob&lt;/b&gt; joined the roster.")
+    assert reply.result["text"].startswith("<b>&Bob</b> joined the roster.")  # shown literally, not as formatting
+    assert not reply.result.get("entities")  # the name added no entity
 
 
 async def test_unknown_command_in_private_gets_the_core_answer(
@@ -479,3 +495,67 @@ async def test_webhook_without_a_configured_secret_still_uses_one(
         assert await post_webhook(url, updates.private_message("/today", user_id=ANN)) == 403
     finally:
         await bot.stop()
+
+
+# ---------------------------------------------------------------------------------------- papers
+async def test_the_read_button_under_papers_checks_in_the_reading_slot(
+    server: FakeTelegramServer, adapter: TelegramAdapter, app: Runtime
+) -> None:
+    """✓ under a listed paper, pressed in Telegram: the paper is read, the day counts for the streak."""
+    import dataclasses
+
+    from bot.papers.feed import parse_feed
+    from tests.support import SHARED
+
+    feed = SHARED / "fixtures/arxiv/rss_cs.CL_pub2026-08-20_weekday.xml"
+    if not feed.is_file():
+        pytest.skip(f"shared arXiv fixture missing: {feed}")
+    yesterday = app.clock.now().date().replace(day=28)  # the clock is at 2026-11-29: stored as this week's
+    papers = [dataclasses.replace(p, announced=yesterday) for p in parse_feed(feed.read_bytes()).papers]
+    await app.database.papers.upsert_papers(papers, app.clock.now())
+    await say(server, "/start")
+
+    def papers_list(call: ApiCall) -> bool:  # not a follow-up of /start (e.g. a settings prompt)
+        return to_chat(ANN)(call) and str(call.params.get("text", "")).startswith("<b>arXiv papers for")
+
+    server.push_update(updates.private_message("/papers", user_id=ANN))
+    listing = await server.wait_for("sendMessage", papers_list)
+    first_row = listing.params["reply_markup"]["inline_keyboard"][0]
+    assert [b["text"] for b in first_row] == ["👍 1", "👎 1", "✓ 1"]
+    read = first_row[2]
+    assert read["callback_data"].startswith("pr:") and len(read["callback_data"].encode()) <= 64
+    before = len(server.calls_of("sendMessage"))
+    server.push_update(updates.callback_query(read["callback_data"], user_id=ANN, message=listing.result))
+    await server.wait_for("answerCallbackQuery")
+    done = await server.wait_for("sendMessage", to_chat(ANN), count=before + 1)
+    assert "today counts for your streak: 1 day" in done.result["text"]
+    assert "Current streak: 1 day" in (await say(server, "/streak")).result["text"]
+    assert "Reading slot: done ✓ (1 read)" in (await say(server, "/reading")).result["text"]
+    arxiv_id = read["callback_data"].removeprefix("pr:")
+    server.push_update(updates.private_message("/papers", user_id=ANN))
+    again = await server.wait_for("sendMessage", papers_list, count=2)
+    assert arxiv_id not in again.result["text"] + str(again.params["reply_markup"])  # read: never listed again
+    assert "is not an arXiv id" in (await say(server, "/read abc")).result["text"]
+
+
+async def test_a_shared_location_sets_the_timezone(server: FakeTelegramServer, adapter: TelegramAdapter) -> None:
+    before = len([c for c in server.calls_of("sendMessage") if to_chat(ANN)(c)])
+    server.push_update(updates.location_message(ANN, 52.52, 13.405))  # Berlin
+    reply = await server.wait_for("sendMessage", to_chat(ANN), count=before + 1)
+    assert "Timezone set to Europe/Berlin" in reply.result["text"]
+    settings = await say(server, "/settings")
+    assert "Timezone: Europe/Berlin" in settings.result["text"]
+
+
+async def test_a_new_learner_is_asked_for_their_zone_once(server: FakeTelegramServer, adapter: TelegramAdapter) -> None:
+    question = await say(server, "/start", user_id=5003, first_name="李雷", language_code="zh-hans")
+    assert "你在哪个时区" in question.result["text"] and "分享你的位置" in question.result["text"]
+    row = question.params["reply_markup"]["inline_keyboard"]
+    assert [b["callback_data"] for line in row for b in line][:2] == ["tz:Asia/Shanghai", "tz:Asia/Taipei"]
+    server.push_update(updates.callback_query("tz:Asia/Shanghai", user_id=5003, message=question.result))
+    chosen = await server.wait_for("sendMessage", to_chat(5003), count=2)
+    assert "Asia/Shanghai" in chosen.result["text"]
+    await say(server, "/start 2026-11-29 confirm", user_id=5003, language_code="zh-hans")
+    assert not [c for c in server.calls_of("sendMessage") if to_chat(5003)(c) and "你在哪个时区" in c.params["text"]][
+        1:
+    ]

@@ -20,6 +20,27 @@ GROUP_A = ChatRef("console", "-100", "group", "Group A")
 GROUP_B = ChatRef("console", "-200", "group", "Group B")
 
 
+LEARNERS = {"1": ("Ann", "en"), "2": ("Bob", "zh"), "3": ("Cy", "en"), "4": ("Dee", "en"), "5": ("Eve", "en")}
+
+
+async def put_on_the_plan(app: Runtime, start: date) -> None:
+    """Check-ins need a plan day: the learners of these tests are on their own plan from `start`."""
+    store = app.database.store
+    for external_id, (name, lang) in LEARNERS.items():
+        user, _created = await store.get_or_create_user("console", external_id, name, lang, "UTC")
+        await store.enrol(SubjectRef("user", user.id), start)
+
+
+NOT_ON_THE_PLAN = {"test_export_has_one_event_per_remaining_day"}
+
+
+@pytest.fixture(autouse=True)
+async def on_the_plan(app: Runtime, clock: ManualClock, request: pytest.FixtureRequest) -> None:
+    """Everyone starts on the test's first day; a test that moves the clock back restarts them there."""
+    if request.node.originalname not in NOT_ON_THE_PLAN:
+        await put_on_the_plan(app, clock.now().date())
+
+
 def in_group(core: Core, user_id: str, name: str, chat: ChatRef, admin: bool = False) -> Chatter:
     return Chatter(core, user_id=user_id, name=name, chat=chat, admin=admin)
 
@@ -150,6 +171,7 @@ async def test_timezone_change_west_can_not_count_a_date_twice(ann: Chatter, clo
 async def test_timezone_change_east_loses_a_date_that_a_freeze_can_cover(ann: Chatter, clock: ManualClock) -> None:
     await ann.say("/timezone Pacific/Honolulu")
     clock.set(at("2026-11-23 20:00", "Pacific/Honolulu"))
+    await ann.say("/start 2026-11-23 confirm")
     await days_of_done(ann, clock, 7)  # 23rd..29th in Honolulu, freeze earned
     await ann.say("/timezone Pacific/Kiritimati")  # +14: it is now the 1st there, the 30th was skipped over
     text = await ann.text("/done")
@@ -158,6 +180,8 @@ async def test_timezone_change_east_loses_a_date_that_a_freeze_can_cover(ann: Ch
 
 async def test_dst_days_count_as_local_dates(ann: Chatter, clock: ManualClock) -> None:
     await ann.say("/timezone America/New_York")
+    clock.set(at("2026-03-07 23:30", "America/New_York"))
+    await ann.say("/start 2026-03-07 confirm")
     for day in ("2026-03-07", "2026-03-08", "2026-03-09"):  # the 8th is 23 hours long
         clock.set(at(f"{day} 23:30", "America/New_York"))
         await ann.say("/done")
@@ -165,6 +189,7 @@ async def test_dst_days_count_as_local_dates(ann: Chatter, clock: ManualClock) -
     streak = await ann.text("/streak")
     assert "Current streak: 3 days" in streak
     clock.set(at("2026-10-31 23:30", "America/New_York"))
+    await ann.say("/start 2026-10-31 confirm")  # check-ins need a plan day: a second round of the plan
     await ann.say("/done")
     clock.set(at("2026-11-01 23:30", "America/New_York"))  # a 25-hour day
     await ann.say("/done")
@@ -245,8 +270,10 @@ async def test_a_group_streak_longer_than_the_short_window_is_read_in_full(core:
 
 
 async def test_a_group_streak_of_more_than_a_year_is_not_cut_short(core: Core, clock: ManualClock) -> None:
-    ann = in_group(core, "1", "Ann", GROUP_A)
-    await days_of_done(ann, clock, 420)
+    ann, ann_private = in_group(core, "1", "Ann", GROUP_A), Chatter(core, user_id="1", name="Ann")
+    for _round in range(3):  # check-ins need a plan day: three rounds of the 140-day plan
+        await ann_private.say(f"/start {clock.now().date().isoformat()} confirm")
+        await days_of_done(ann, clock, 140)
     assert "Group streak: 420 days" in await ann.text("/top")
 
 
@@ -306,8 +333,9 @@ async def test_nudge_mentions_exactly_the_members_missing_today(
 
 
 async def test_weekly_recap_figures(
-    core: Core, delivery: DeliveryService, platform: RecordingDeliverer, clock: ManualClock
+    core: Core, delivery: DeliveryService, platform: RecordingDeliverer, clock: ManualClock, app: Runtime
 ) -> None:
+    await put_on_the_plan(app, date(2026, 11, 22))
     clock.set(at("2026-11-23 09:00"))  # Monday
     ann, bob = in_group(core, "1", "Ann", GROUP_A), in_group(core, "2", "Bob", GROUP_A)
     clock.set(at("2026-11-22 09:00"))  # Ann's run starts the Sunday before the recap week
@@ -330,7 +358,7 @@ async def test_weekly_recap_figures(
 
 # /stats and /export ----------------------------------------------------------------------------------------
 async def test_stats_is_a_png_of_the_expected_size(ann: Chatter, clock: ManualClock) -> None:
-    await ann.say("/start 2026-11-01")
+    await ann.say("/start 2026-11-01 confirm")
     await days_of_done(ann, clock, 3)
     reply = (await ann.say("/stats"))[0]
     assert reply.image is not None and reply.image.mime == "image/png"

@@ -12,14 +12,15 @@ from tests.support import Chatter, at, snapshot
 
 async def test_start_then_today_in_english(ann: Chatter) -> None:
     text = await ann.text("/start")
-    assert "Welcome, Ann!" in text and "Week 1 · Day 1" in text
+    assert "Welcome! Your 20-week plan starts on 2026-11-29." in text and "Week 1 · Day 1" in text
+    assert "Ann" not in text  # a private chat speaks to "you"
     today = await ann.text("/today")
     assert "Phase 1" in today and "Today's tasks" in today and "(60 min)" in today
 
 
 async def test_chinese_locale_gets_chinese(li: Chatter) -> None:
     text = await li.text("/start")
-    assert "欢迎，李雷！" in text and "第1周 · 第1天" in text and "数学基础" in text
+    assert "欢迎！你的20周学习计划从 2026-11-29 开始。" in text and "第1周 · 第1天" in text and "数学基础" in text
 
 
 async def test_backdated_start_shows_week_3_day_4(ann: Chatter, clock: ManualClock) -> None:
@@ -97,15 +98,15 @@ async def test_help_lists_commands_and_explains_one(ann: Chatter, li: Chatter) -
 
 BAD_INPUTS = [
     ("/frobnicate", "Unknown command"),
-    ("/goto", "Missing N"),
+    ("/goto", "Missing the week number (1-20)."),
     ("/goto 1 2", "Too many arguments"),
     ("/start 2026-13-45", "not a valid date"),
     ("/start 1999-01-01", "within a year"),
-    ("/goto 0", "between 1 and 20"),
-    ("/goto 21", "between 1 and 20"),
+    ("/goto 0", "out of range; expected the week number (1-20)"),
+    ("/goto 21", "out of range; expected the week number (1-20)"),
     ("/goto abc", "whole number"),
     ("/timezone Mars/Olympus", "Unknown timezone"),
-    ("/lang klingon", "Choose one of"),
+    ("/lang klingon", "klingon is not one of the choices; expected zh or en."),
     ("/" + "x" * 10_000, "too long"),
     ("/today " + "y" * 10_000, "too long"),
     ("/goto \x00\x1b[31m3", "Control characters"),
@@ -129,7 +130,7 @@ async def test_bad_input_gets_a_clear_reply_and_changes_nothing(
 
 async def test_bad_input_answered_in_chinese(li: Chatter) -> None:
     await li.say("/start")
-    assert "必须在 1 到 20 之间" in await li.text("/goto 21")
+    assert "21 超出范围；需要周数（1 到 20）。" in await li.text("/goto 21")
     assert "用法" in await li.text("/goto 21")
     assert "未知时区" in await li.text("/timezone Mars/Olympus")
 
@@ -163,5 +164,6 @@ async def test_group_settings_need_an_admin_and_reads_fall_back(core, ann: Chatt
 
 async def test_hostile_display_name_is_cleaned(core) -> None:
     evil = Chatter(core, user_id="66", name="\u202eevil\x00" + "n" * 200, locale="en")
-    text = await evil.text("/start")
-    assert "Welcome, evil" in text and "\u202e" not in text and "\x00" not in text
+    evil.chat = ChatRef("console", "-100", "group", "Group")  # where the bot names people: a group roster
+    text = await evil.text("/join")
+    assert text.startswith("evil") and "joined the roster" in text and "\u202e" not in text and "\x00" not in text

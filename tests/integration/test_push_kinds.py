@@ -63,7 +63,7 @@ async def test_a_kind_from_outside_delivery_is_scheduled_recorded_and_delivered(
     assert platform.texts() == ["Hello from a test-only kind, local day 2026-11-29"]
     [item] = await runtime.database.outbox.items()
     assert item.status == "sent"
-    assert "Next push: mon 2026-11-30 10:00 (UTC)" in await ann.text("/settings")  # the kind moved on a day
+    assert "Next push: Monday 2026-11-30 10:00 (UTC)" in await ann.text("/settings")  # the kind moved on a day
 
 
 async def test_a_kind_skips_with_its_own_reason(runtime: Runtime, platform: RecordingDeliverer, clock) -> None:

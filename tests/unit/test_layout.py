@@ -15,7 +15,7 @@ from tests.support import REPO
 
 BOT = REPO / "bot"
 RESTRICTED = ("telegram", "discord", "sqlalchemy", "storage")
-FEATURE_PACKAGES = ("plan", "delivery", "papers", "accountability")
+FEATURE_PACKAGES = ("plan", "delivery", "papers", "accountability", "buddies")
 
 
 def imports(path: Path) -> Iterator[tuple[int, str]]:
@@ -73,7 +73,7 @@ def test_every_feature_package_is_in_the_bootstrap_with_its_commands() -> None:
     assert len(names) == len(set(names))
     assert {"plan", "reminders", "papers", "accountability"} <= set(names)
     kinds = [kind.name for feature in FEATURES for kind in feature.push_kinds]
-    assert sorted(kinds) == sorted(["daily", "group_daily", "reading", "group_reading", "nudge", "recap"])
+    assert sorted(kinds) == sorted(["daily", "group_daily", "reading", "group_reading", "nudge", "recap", "buddies"])
 
 
 def test_no_issue_numbers_in_code() -> None:

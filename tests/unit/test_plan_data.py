@@ -366,10 +366,46 @@ def test_truncated_tip_is_verbatim_end_of_source(plans: dict[str, Plan], source_
 
 def test_weekly_and_monthly_text_matches_source(plans: dict[str, Plan], source_text: str) -> None:
     zh = plans["zh"]
+    shown = source_text.replace("`", "")  # inline code (`cs.CL`) is shown as its words
     for task in zh.weekly_tasks:
-        assert f"- {task.minutes // 60}小时：{task.text}" in source_text
+        assert f"- {task.minutes // 60}小时：{task.text}" in shown
     for text in zh.monthly_tasks:
-        assert f"- {text}" in source_text
+        assert f"- {text}" in shown
     for phase in zh.phases:
         assert f"阶段：{phase.title}**\n" in source_text
         assert f"**目标**：{phase.goal}" in source_text
+
+
+def test_inline_code_is_shown_without_backticks(plans: dict[str, Plan]) -> None:
+    for plan in plans.values():
+        texts = [t.text for t in plan.weekly_tasks] + [t.text for b in plan.blocks for t in b.tasks]
+        assert not any("`" in text for text in texts)
+    assert "cs.CL/cs.LG" in plans["zh"].weekly_tasks[0].text
+    assert "cs.CL/cs.LG" in plans["en"].weekly_tasks[0].text
+
+
+def test_labels_are_the_sources_own(plans: dict[str, Plan], source_text: str) -> None:
+    zh = plans["zh"]
+    assert [p.label for p in zh.phases] == ["第一阶段", "第二阶段", "第三阶段", "第四阶段"]
+    for phase in zh.phases:
+        assert f"### **{phase.label}：{phase.title}**" in source_text
+    assert [p.column for p in zh.phases] == ["学习内容", "学习内容", "学习内容", "项目类型"]
+    for phase in zh.phases:
+        assert f"| **{phase.column}**" in source_text
+    labels = zh.labels
+    assert f"**{labels.daily_tasks}（{zh.phases[0].daily_time}）**" in source_text
+    assert f"### **{labels.long_term}**" in source_text
+    assert f"**{labels.weekly}**" in source_text and f"**{labels.monthly}**" in source_text
+    assert f"### **{labels.tips}**" in source_text
+    en = plans["en"]
+    assert [p.label for p in en.phases] == ["Phase 1", "Phase 2", "Phase 3", "Phase 4"]
+    assert en.phases[3].column == "Project types" and en.labels.long_term
+
+
+def test_english_translation_fixes(plans: dict[str, Plan]) -> None:
+    en = plans["en"]
+    assert en.block_for_week(19).topics[0].startswith("Training a small LLM from scratch")
+    assert "video captioning" in en.block_for_week(18).topics[1]
+    assert "subtitle" not in en.block_for_week(18).topics[1]
+    assert en.block_for_week(2).topics[0] == "Advanced Python programming"  # 进阶
+    assert en.phases[1].title.startswith("Advanced")

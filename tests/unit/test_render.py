@@ -53,3 +53,20 @@ def test_telegram_limits_count_utf16_units_so_emoji_lines_still_fit() -> None:
     single = chunk_lines(plain("🔥" * 3000), to_html, 4096, utf16_len)  # one overlong line, cut inside
     assert len(single) == 2 and all(utf16_len(part) <= 4096 for part in single)
     assert "".join(single) == "🔥" * 3000
+
+
+def test_console_input_that_is_not_text_becomes_replacement_characters() -> None:
+    from bot.adapters.console import as_text
+
+    assert as_text(b"/topics add \xc3\x28") == "/topics add \ufffd("
+    assert as_text("/x \udcc3 y") == "/x \ufffd y"  # a lone surrogate can't reach the database
+    assert as_text("emoji \U0001f600 stays") == "emoji \U0001f600 stays"
+
+
+def test_console_files_are_named_per_user() -> None:
+    from bot.adapters.console import file_stem
+
+    assert file_stem("ann") == "ann"
+    assert file_stem("../../etc/passwd") == "etc_passwd"
+    assert file_stem("李 雷") == "李_雷"
+    assert file_stem("") == "user"

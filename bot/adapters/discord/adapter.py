@@ -28,7 +28,7 @@ from bot.adapters.discord.commands import (
     payload_hash,
     raw_options,
 )
-from bot.adapters.discord.render import BUTTON_TEMPLATE, ActionButton, render_replies
+from bot.adapters.discord.render import BUTTON_TEMPLATE, ActionButton, render_replies, render_reply
 from bot.core.adapter import DeliveryResult, Target
 from bot.core.dispatcher import Core
 from bot.core.types import ChatRef, Incoming, Reply, UserRef, lang_from_locale
@@ -296,6 +296,10 @@ class DiscordAdapter:
     async def _send(
         self, interaction: discord.Interaction, replies: Sequence[Reply], *, ephemeral_default: bool, deferred: bool
     ) -> None:
+        if replies and replies[0].edit and await self._edit(interaction, replies[0]):
+            replies = replies[1:]
+            if not replies:
+                return
         messages = render_replies(replies, ephemeral_default=ephemeral_default)
         if not messages:
             if interaction.type is discord.InteractionType.component and not interaction.response.is_done():
@@ -315,6 +319,18 @@ class DiscordAdapter:
             rest = [first, *rest]
         for message in rest:
             await interaction.followup.send(**message.send_kwargs(), ephemeral=message.ephemeral)
+
+    @staticmethod
+    async def _edit(interaction: discord.Interaction, reply: Reply) -> bool:
+        """A button's answer that redraws its message: the interaction's update-message response. False when
+        it can't (not a button, already answered, more than one message), so it is sent as a new one."""
+        if interaction.type is not discord.InteractionType.component or interaction.response.is_done():
+            return False
+        rendered = render_reply(reply, ephemeral=False)
+        if len(rendered) != 1:
+            return False
+        await interaction.response.edit_message(**rendered[0].edit_kwargs())
+        return True
 
     # ------------------------------------------------------------------ outgoing pushes
 

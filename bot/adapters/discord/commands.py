@@ -116,7 +116,11 @@ def discord_args(spec: CommandSpec) -> tuple[ArgSpec, ...]:
     a required `action` choice followed by its subcommands' arguments, so the line the core receives reads
     `/topics add graph nets` whichever platform it came from."""
     if not spec.subcommands:
-        return spec.args
+        args = spec.args
+        # a trailing one-word switch (`/start DATE confirm`) is for typing; on Discord its button does it
+        while args and not args[-1].required and args[-1].kind == "choice" and len(args[-1].choices) == 1:
+            args = args[:-1]
+        return args
     action = ArgSpec(
         "action",
         "choice",
@@ -168,7 +172,7 @@ def build_command(spec: CommandSpec, run: RunCommand) -> app_commands.Command[An
         descriptions[name] = _described(arg.help)
         if arg.kind == "choice":
             choices[name] = [app_commands.Choice(name=c, value=c) for c in arg.choices[:MAX_CHOICES]]
-        if arg.kind == "timezone":
+        if arg.kind == "timezone" or (arg.kind == "text" and arg.name == "zone"):  # /timezone takes places too
             autocomplete[name] = _timezone_autocomplete
     callback.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     callback.__discord_app_commands_param_description__ = descriptions  # type: ignore[attr-defined]

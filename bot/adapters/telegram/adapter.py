@@ -37,6 +37,7 @@ from telegram.ext import Application, BaseRateLimiter, ContextTypes, TypeHandler
 
 from bot.adapters.render import chunk_lines, to_html, utf16_len
 from bot.adapters.telegram.ptb import DEFAULT_API_URL, build_application, classify, default_rate_limiter
+from bot.config import register_secret
 from bot.core.adapter import DeliveryResult, RecipientEvents, Target
 from bot.core.dispatcher import Core
 from bot.core.registry import Registry
@@ -150,6 +151,7 @@ class TelegramAdapter:
         self.webhook_url = webhook_url
         # Without a configured secret a random one still protects the webhook: we hand it to Telegram.
         self._webhook_secret = webhook_secret or secrets.token_urlsafe(32)
+        register_secret(self._webhook_secret)  # PTB logs setWebhook's parameters at DEBUG
         self.webhook_listen = webhook_listen
         self.webhook_port = webhook_port
         self.poll_timeout = poll_timeout
@@ -325,7 +327,10 @@ class TelegramAdapter:
         if sender is None or (sender.is_bot and not anonymous_admin) or chat.type == TgChat.CHANNEL:
             return
         text = message.text
-        if text is None:
+        if message.location is not None and chat.type == TgChat.PRIVATE:
+            # a shared location sets the timezone: the core looks the point up offline
+            text = f"/timezone {message.location.latitude:.4f},{message.location.longitude:.4f}"
+        elif text is None:
             if chat.type != TgChat.PRIVATE or filters.StatusUpdate.ALL.check_update(Update(0, message=message)):
                 return
             text = ""  # a sticker or a photo in private: the core answers with a hint
@@ -400,8 +405,35 @@ class TelegramAdapter:
         toast = _toast(replies)
         await self._answer_query(query, toast)
         if toast is None:
+            if replies and replies[0].edit and await self._edit(query, replies[0]):
+                replies = replies[1:]
             group = chat.type != TgChat.PRIVATE
             await self._answer(Target(PLATFORM, "chat" if group else "user", str(chat.id)), replies)
+
+    async def _edit(self, query: CallbackQuery, reply: Reply) -> bool:
+        """Redraw the message the button sat on (editMessageText, or editMessageReplyMarkup when only the
+        buttons changed); False when it can't be edited, so the reply is sent as a new message instead."""
+        message = query.message
+        parts = chunk_lines(reply.text, to_html, MAX_TEXT, utf16_len) if reply.text else []
+        if not isinstance(message, Message) or len(parts) != 1 or reply.image or reply.file:
+            return False
+        markup = keyboard(reply)
+        try:
+            if message.text_html == parts[0]:
+                await query.edit_message_reply_markup(reply_markup=markup)
+            else:
+                await query.edit_message_text(
+                    parts[0], parse_mode=ParseMode.HTML, reply_markup=markup, link_preview_options=_NO_PREVIEW
+                )
+        except BadRequest as error:
+            if "not modified" in error.message.lower():
+                return True  # a double tap: the message already shows this state
+            log.info("telegram: edit refused (%s); sending a new message", error.message)
+            return False
+        except TelegramError as error:
+            log.warning("telegram: edit failed: %s", classify(error, self._token).reason)
+            return False
+        return True
 
     async def _answer_query(self, query: CallbackQuery, text: str | None) -> None:
         try:

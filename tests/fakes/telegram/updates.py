@@ -284,6 +284,23 @@ def photo_message(
     return _update("message", msg, update_id)
 
 
+def location_message(
+    user_id: int,
+    latitude: float,
+    longitude: float,
+    chat_id: int | None = None,
+    first_name: str = "Ann",
+    language_code: str | None = "en",
+    *,
+    update_id: int | None = None,
+) -> JSON:
+    """A private message sharing a location (the attachment menu's "Location"), as the Bot API sends it."""
+    chat_obj = chat(chat_id if chat_id is not None else user_id, "private", first_name=first_name)
+    sender = user(user_id, first_name, language_code=language_code)
+    location = {"latitude": latitude, "longitude": longitude}
+    return _update("message", _message(None, sender, chat_obj, location=location), update_id)
+
+
 def new_chat_members(
     chat_id: int,
     members: Iterable[JSON | int],

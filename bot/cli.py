@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
 from platformdirs import user_data_dir
@@ -36,8 +37,16 @@ def _env_lang() -> Lang | None:
     return lang_from_locale(value) if value else None
 
 
+def package_version() -> str:
+    try:
+        return version("studybuddy")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="studybuddy", description="A study buddy for the 20-week AI plan.")
+    parser.add_argument("--version", action="version", version=f"studybuddy {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     console = sub.add_parser("console", help="chat with the bot in this terminal (no token needed)")
@@ -50,8 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply all migrations")
 
-    plan = sub.add_parser("plan", help="print the study plan")
+    plan = sub.add_parser("plan", help="print the whole study plan (or --outline, or one --week)")
     plan.add_argument("--week", type=int, default=None, help="one week (1-20)")
+    plan.add_argument("--outline", action="store_true", help="only the phases and week titles")
     plan.add_argument("--lang", choices=["zh", "en"], default=None)
 
     arxiv = sub.add_parser("arxiv", help="arXiv papers for the weekly reading slot")
@@ -67,12 +77,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings(quiet: bool = False) -> Settings:
-    """Settings plus logging; `quiet` (the console) keeps INFO lines out of the chat unless LOG_LEVEL asks."""
-    from bot.config import Settings, configure_logging
+class BadConfig(Exception):
+    """Raised after the configuration's problems were printed, one line each: the command exits 2."""
 
-    settings = Settings()
-    level = "WARNING" if quiet and "LOG_LEVEL" not in os.environ else settings.log_level
+
+def _settings(quiet: bool = False) -> Settings:
+    """Checked settings plus logging; `quiet` (the console) keeps every library's lines below WARNING out of
+    the chat, whatever LOG_LEVEL says, so the conversation stays readable."""
+    from bot.config import ConfigError, configure_logging, load_settings
+
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        for problem in error.problems:
+            print(f"studybuddy: {problem}", file=sys.stderr)
+        raise BadConfig from None
+    level = settings.log_level
+    if quiet and logging.getLevelName(level.upper()) in (logging.DEBUG, logging.INFO):
+        level = "WARNING"
     configure_logging(level, settings.secrets())
     return settings
 
@@ -80,7 +102,7 @@ def _settings(quiet: bool = False) -> Settings:
 async def _console(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from bot.adapters.console import ConsoleAdapter
+    from bot.adapters.console import ConsoleAdapter, file_stem
     from bot.app import bootstrap
 
     settings = _settings(quiet=True)
@@ -90,8 +112,11 @@ async def _console(args: argparse.Namespace) -> int:
     await runtime.open()
     try:
         user = args.user or getpass.getuser() or "me"
-        files = Path(user_data_dir("studybuddy", appauthor=False)) / "files"
-        await ConsoleAdapter(runtime.core, user, args.lang or _env_lang(), files_dir=files).run()
+        data = Path(user_data_dir("studybuddy", appauthor=False))
+        history = data / f"console-history-{file_stem(user)}"
+        await ConsoleAdapter(
+            runtime.core, user, args.lang or _env_lang(), files_dir=data / "files", history_file=history
+        ).run()
     finally:
         await runtime.stop()
     return 0
@@ -130,12 +155,25 @@ async def _run() -> int:
 
 
 async def _db_upgrade() -> int:
+    """Bring the schema to the newest revision and say what that took."""
     from bot.app import bootstrap
 
-    runtime = bootstrap(_settings(), adapters=[], deliver=False)
-    await runtime.open()
-    await runtime.stop()
-    print("database is up to date:", runtime.database.url.split("@")[-1])
+    runtime = bootstrap(_settings(quiet=True), adapters=[], deliver=False)  # our summary, not Alembic's log
+    database = runtime.database
+    where = database.url.split("@")[-1]
+    try:
+        before = await database.revision()
+        await runtime.open()
+        after = await database.revision()
+        applied = database.migrations_between(before, after)
+    finally:
+        await runtime.stop()
+    if not applied:
+        print(f"database {where} was already up to date (revision {after})")
+        return 0
+    print(f"database {where}: revision {before or 'none (empty)'} -> {after}; applied {len(applied)} migration(s):")
+    for line in applied:
+        print(f"  {line}")
     return 0
 
 
@@ -179,7 +217,7 @@ def _plan(args: argparse.Namespace) -> int:
     from bot.adapters.render import to_terminal
     from bot.i18n import translator
     from bot.plan import load_plan
-    from bot.plan.views import plan_overview, week_view
+    from bot.plan.views import full_plan, plan_overview, week_view
 
     lang: Lang = args.lang or _env_lang() or "en"
     plan = load_plan(lang)
@@ -189,8 +227,10 @@ def _plan(args: argparse.Namespace) -> int:
             print(_("{name} must be between {low} and {high}.", name="--week", low=1, high=20), file=sys.stderr)
             return EXIT_USAGE
         text = week_view(plan, args.week, None, _)
-    else:
+    elif args.outline:
         text = plan_overview(plan, None, _)
+    else:
+        text = full_plan(plan, _)
     print(to_terminal(text, sys.stdout.isatty()))
     return 0
 
@@ -208,8 +248,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _plan(args)
         if args.command == "arxiv":
             return asyncio.run(arxiv_fetch(_settings(), args.backfill))
+    except BadConfig:
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except Exception:
+        # Through logging, never a bare traceback: the handler redacts secrets from the whole record.
+        log.exception("studybuddy %s failed", args.command)
+        return 1
     return EXIT_USAGE
 
 

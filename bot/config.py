@@ -1,13 +1,16 @@
 """Configuration from the environment (and an optional .env file) and logging that never prints a secret.
 
-Secrets stay SecretStr; a filter redacts every configured secret from every log record."""
+Secrets stay SecretStr; the log handler redacts every secret from every fully formatted record."""
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Iterable
+from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -48,35 +51,112 @@ class Settings(BaseSettings):
         return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
 
     def secrets(self) -> list[str]:
-        """Every secret value, so logging can redact them wherever they turn up."""
+        """Every secret value, so logging can redact them wherever they turn up: the tokens, the webhook
+        secret and the database password."""
         values = [self.telegram_bot_token, self.telegram_webhook_secret, self.discord_bot_token]
-        return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
+        found = [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
+        password = urlsplit(self.database_url).password if self.database_url else None
+        return [*found, password] if password else found
+
+
+# The PostgreSQL drivers people name in DATABASE_URL, with what to install for each.
+POSTGRES_DRIVERS = {
+    "psycopg": ("psycopg", "pip install 'studybuddy[postgres]'"),
+    "asyncpg": ("asyncpg", "pip install asyncpg"),
+}
+
+
+def config_problems(settings: Settings) -> list[str]:
+    """What would make the bot fail later, found at start: one line per problem, saying what to do."""
+    problems: list[str] = []
+    try:
+        ZoneInfo(settings.default_timezone)
+    except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError; "../x" a ValueError
+        problems.append(
+            f"DEFAULT_TIMEZONE={settings.default_timezone!r} is not a known timezone; "
+            "use an IANA name such as Europe/Berlin or Asia/Shanghai."
+        )
+    url = settings.database_url or ""
+    backend, _, driver = url.partition("://")[0].partition("+")
+    if backend in ("postgresql", "postgres"):
+        driver = driver or "psycopg"
+        module, install = POSTGRES_DRIVERS.get(driver, (driver, f"pip install {driver}"))
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            problems.append(
+                f"DATABASE_URL uses PostgreSQL through the {driver} driver, which is not installed: {install}"
+            )
+    return problems
+
+
+class ConfigError(Exception):
+    """The configuration can't work; `problems` has one line for each thing to fix."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def load_settings() -> Settings:
+    """Settings from the environment, checked: a bad value is reported now, not as a failure much later."""
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        lines = []
+        for item in error.errors():
+            name = "_".join(str(part) for part in item["loc"]).upper()
+            shown = "" if "TOKEN" in name or "SECRET" in name else f" (got {item.get('input')!r})"
+            lines.append(f"{name}: {item['msg']}{shown}")
+        raise ConfigError(lines) from None
+    problems = config_problems(settings)
+    if problems:
+        raise ConfigError(problems)
+    return settings
 
 
 NOISY = ("httpx", "httpcore", "telegram.ext.Updater", "apscheduler.executors.default", "discord.gateway")
 
 
-class RedactSecrets(logging.Filter):
-    def __init__(self, secrets: Iterable[str]) -> None:
-        super().__init__()
-        self.secrets = [s for s in secrets if len(s) >= 4]
+REDACTED = "[redacted]"
+_SECRETS: set[str] = set()  # every secret known to the process, as it may appear in text
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            message = record.getMessage()
-            for secret in self.secrets:
-                message = message.replace(secret, "[redacted]")
-            record.msg, record.args = message, None
-        return True
+
+def register_secret(secret: str | None) -> None:
+    """Redact `secret` from every log line from now on (also ones generated at run time, e.g. a webhook
+    secret nobody configured), in the forms it takes in text: as is, and URL-quoted (`:` -> `%3A`)."""
+    if secret and len(secret) >= 4:
+        _SECRETS.update({secret, quote(secret, safe=""), quote(secret)})
+
+
+def redact(text: str) -> str:
+    for secret in sorted(_SECRETS, key=len, reverse=True):  # longest first: a quoted form contains no other
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+class RedactingFormatter(logging.Formatter):
+    """Redacts the fully formatted record: message, exception text, traceback and stack.
+
+    Redacting only the message is not enough: a token inside an exception's text (a library's own
+    "token rejected" error, a proxy's 502 page echoing the request path or headers) would be printed in
+    clear by the traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
 
 
 def configure_logging(level: str, secrets: Iterable[str]) -> None:
+    for secret in secrets:
+        register_secret(secret)
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactSecrets(secrets))
+    # On the handler too: a library that sets its own logger to DEBUG (bm25s does) still stays below `level`.
+    handler.setLevel(level.upper())
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    logging.captureWarnings(True)  # warnings go through the same redacting handler
     # httpx logs full request URLs, and Telegram's URLs contain the bot token.
     for name in NOISY:
         logging.getLogger(name).setLevel(logging.WARNING)

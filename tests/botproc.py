@@ -27,12 +27,13 @@ def bot_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-async def start_bot(tmp_path: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
+async def start_bot(tmp_path: Path, env: dict[str, str], *command: str) -> asyncio.subprocess.Process:
+    """`python -m bot run` (or another subcommand) in `tmp_path`, with pipes for its output."""
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
-        "run",
+        *(command or ("run",)),
         cwd=tmp_path,  # no stray .env from the repo
         env=env,
         stdout=asyncio.subprocess.PIPE,

@@ -6,14 +6,13 @@ from __future__ import annotations
 import asyncio
 import random
 import sqlite3
-import sys
 import time
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
 
 from storage.migrate import alembic_config
-from tests.botproc import bot_env
+from tests.botproc import bot_env, start_bot
 
 KILLS = 6
 
@@ -25,17 +24,7 @@ def head_revision() -> str:
 
 
 async def db_upgrade(tmp_path: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "db",
-        "upgrade",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    return await start_bot(tmp_path, env, "db", "upgrade")
 
 
 async def wait_for(path: Path, limit: float = 30.0) -> None:

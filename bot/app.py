@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.accountability.feature import FEATURE as ACCOUNTABILITY_FEATURE
 from bot.accountability.ports import ACCOUNTABILITY
+from bot.buddies.feature import FEATURE as BUDDIES_FEATURE
+from bot.buddies.ports import BUDDIES
 from bot.config import Settings
 from bot.core import help as help_command
 from bot.core.adapter import Adapter, RecipientEvents
@@ -46,6 +48,7 @@ from bot.papers.ingest import ArxivIngestJob
 from bot.papers.ports import PAPERS
 from bot.plan.feature import FEATURE as PLAN_FEATURE
 from storage.accountability import SqlAccountability
+from storage.buddies import SqlBuddies
 from storage.db import create_engine, default_database_url, is_sqlite, ping
 from storage.migrate import upgrade
 from storage.outbox import SqlOutbox
@@ -55,7 +58,14 @@ from storage.repository import SqlStore
 log = logging.getLogger(__name__)
 
 HELP_FEATURE = Feature("help", help_command.register)
-FEATURES: tuple[Feature, ...] = (PLAN_FEATURE, REMINDERS_FEATURE, PAPERS_FEATURE, ACCOUNTABILITY_FEATURE, HELP_FEATURE)
+FEATURES: tuple[Feature, ...] = (
+    PLAN_FEATURE,
+    REMINDERS_FEATURE,
+    PAPERS_FEATURE,
+    ACCOUNTABILITY_FEATURE,
+    BUDDIES_FEATURE,
+    HELP_FEATURE,
+)
 INGEST_EVERY = timedelta(minutes=15)
 AdapterFactory = Callable[[Core, RecipientEvents], Sequence[Adapter]]  # adapters that need the core
 
@@ -83,6 +93,7 @@ class Database:
         self.papers = SqlPaperStore(self.engine)
         self.outbox = SqlOutbox(self.engine)
         self.accountability = SqlAccountability(self.engine)
+        self.buddies = SqlBuddies(self.engine)
 
     @property
     def sqlite(self) -> bool:
@@ -97,6 +108,25 @@ class Database:
 
     async def stop(self) -> None:
         await self.engine.dispose()
+
+    async def revision(self) -> str | None:
+        """The schema's Alembic revision; None for an empty database."""
+        from alembic.runtime.migration import MigrationContext
+
+        async with self.engine.connect() as connection:
+            return await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
+
+    @staticmethod
+    def migrations_between(before: str | None, after: str | None) -> list[str]:
+        """The migrations that lead from `before` to `after`, oldest first, as "revision: message"."""
+        from alembic.script import ScriptDirectory
+
+        from storage.migrate import alembic_config
+
+        if after is None or before == after:
+            return []
+        scripts = ScriptDirectory.from_config(alembic_config()).iterate_revisions(after, before or "base")
+        return [f"{script.revision}: {script.doc}" for script in reversed(list(scripts)) if script is not None]
 
     async def ping(self) -> None:
         await ping(self.engine)
@@ -170,7 +200,8 @@ def worker_name() -> str:
 def build_registry(features: Sequence[Feature]) -> Registry:
     registry = Registry()
     for feature in features:
-        feature.register(registry)
+        with registry.registering(feature.name):
+            feature.register(registry)
     return registry
 
 
@@ -210,7 +241,7 @@ def bootstrap(
         clock=clock,
         registry=registry,
         schedules=schedules,
-        ports=Ports({PAPERS: database.papers, ACCOUNTABILITY: database.accountability}),
+        ports=Ports({PAPERS: database.papers, ACCOUNTABILITY: database.accountability, BUDDIES: database.buddies}),
         default_timezone=settings.default_timezone,
         metrics=metrics,
     )

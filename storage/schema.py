@@ -6,8 +6,8 @@ and the schema tests need them all, so they import `metadata` from here rather t
 
 from __future__ import annotations
 
-from storage import accountability, outbox, papers
+from storage import accountability, buddies, outbox, papers
 from storage.models import Base
 
-FEATURES = (accountability, outbox, papers)
+FEATURES = (accountability, buddies, outbox, papers)
 metadata = Base.metadata

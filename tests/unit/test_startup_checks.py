@@ -72,13 +72,13 @@ async def test_a_host_whose_name_does_not_resolve_fails_at_once_naming_it() -> N
         raise _gaierror()
 
     http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    client = ArxivClient("https://rss.arxiv.org/rss/cs.CL", client=http, max_retries=4, sleep=sleep)
+    client = ArxivClient("https://feeds.invalid/rss/cs.CL", client=http, max_retries=4, sleep=sleep)
     try:
         result = await client.fetch_feed(None, None)
     finally:
         await http.aclose()
     assert (result.status, result.attempts) == ("error", 1)  # no five attempts of a DNS failure
-    assert result.error is not None and result.error.startswith("could not reach rss.arxiv.org:")
+    assert result.error is not None and result.error.startswith("could not reach feeds.invalid:")
     assert sleeps == []
 
 

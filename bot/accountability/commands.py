@@ -206,24 +206,24 @@ def why_label(_: Translator, why: Why) -> str:
     return labels[why]
 
 
+def open_day(ctx: Context, yesterday: bool, closed: str) -> date | Reply:
+    """The learner's date a `/done` or `/undo` acts on: today, or yesterday while it is still open (until
+    noon local time); after that, the `closed` refusal."""
+    today, grace = learner_day(ctx.services.clock, ctx.user)
+    if not yesterday:
+        return today
+    return today - timedelta(days=1) if grace else Reply(plain(closed), ephemeral=True)
+
+
 async def done(ctx: Context) -> Reply:
     _ = ctx._
     try:
         yesterday, mask = parse_done(ctx.args.get("tasks"))
     except DoneError as error:
         return usage_reply(ctx, _("{value} is not a task number (1, 2 or 3) or 'yesterday'.", value=str(error)[:20]))
-    today, grace = learner_day(ctx.services.clock, ctx.user)
-    if yesterday and not grace:
-        return Reply(
-            plain(
-                _(
-                    "/done yesterday works until noon your time ({zone}); yesterday is closed now.",
-                    zone=ctx.user.timezone,
-                )
-            ),
-            ephemeral=True,
-        )
-    return await check_in(ctx, today - timedelta(days=1) if yesterday else today, mask)
+    closed = _("/done yesterday works until noon your time ({zone}); yesterday is closed now.", zone=ctx.user.timezone)
+    on = open_day(ctx, yesterday, closed)
+    return on if isinstance(on, Reply) else await check_in(ctx, on, mask)
 
 
 async def button_day(ctx: Context, payload: str) -> date | Reply:
@@ -281,18 +281,9 @@ async def undo(ctx: Context) -> Reply:
     raw = (ctx.args.get("day") or "").strip().lower()
     if raw and raw not in YESTERDAY_WORDS:
         return usage_reply(ctx, _("{value} is not 'yesterday'.", value=raw[:20]))
-    today, grace = learner_day(ctx.services.clock, ctx.user)
-    if raw and not grace:
-        return Reply(
-            plain(
-                _(
-                    "/undo yesterday works until noon your time ({zone}); yesterday is closed now.",
-                    zone=ctx.user.timezone,
-                )
-            ),
-            ephemeral=True,
-        )
-    return await take_back(ctx, today - timedelta(days=1) if raw else today)
+    closed = _("/undo yesterday works until noon your time ({zone}); yesterday is closed now.", zone=ctx.user.timezone)
+    on = open_day(ctx, bool(raw), closed)
+    return on if isinstance(on, Reply) else await take_back(ctx, on)
 
 
 async def take_back(ctx: Context, on: date) -> Reply:

@@ -6,8 +6,8 @@ and the schema tests need them all, so they import `metadata` from here rather t
 
 from __future__ import annotations
 
-from storage import accountability, buddies, outbox, papers
+from storage import accountability, buddies, outbox, papers, web
 from storage.models import Base
 
-FEATURES = (accountability, buddies, outbox, papers)
+FEATURES = (accountability, buddies, outbox, papers, web)
 metadata = Base.metadata

@@ -22,6 +22,7 @@ from bot.delivery.outbox import OutboxItem
 from bot.delivery.schedule import Recurrence
 from bot.i18n import Translator, translator
 from bot.plan.calendar import PlanDay
+from bot.web.pages import Page
 
 Audience = Literal["user", "chat"]
 MAX_KIND_NAME = 16  # the outbox's `kind` column
@@ -114,11 +115,12 @@ class PushKind:
 
 @dataclass(frozen=True, slots=True)
 class Feature:
-    """A feature package plugged into the bot: its commands and the pushes it schedules."""
+    """A feature package plugged into the bot: its commands, the pushes it schedules, its web pages."""
 
     name: str
     register: Callable[[Registry], None]
     push_kinds: tuple[PushKind, ...] = ()
+    pages: tuple[Page, ...] = ()
 
 
 class PushKinds:

@@ -1,17 +1,20 @@
-"""Per-platform send pacing with aiolimiter: a global rate per platform and a slower one per group chat.
+"""Per-platform send limits, and pacing for pushes through adapters that don't pace themselves.
 
-Telegram allows about 30 messages a second overall and 20 a minute into one group; pacing below those
-keeps a fan-out free of 429s instead of relying on retries.
+Telegram allows about 30 messages a second overall and 20 a minute into one group; staying below those
+keeps a fan-out free of 429s instead of relying on retries. Each platform has one `SendBudget` that its
+adapter shares between replies and pushes (replies first); for such an adapter delivery does not pace
+at all, since the adapter's own limiter already counts every message of a push. Adapters without a
+budget (test doubles, a limiter given by hand) are paced here, with the same budget type.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-
-from aiolimiter import AsyncLimiter
+from typing import Protocol, runtime_checkable
 
 from bot.core.adapter import Target
+from bot.core.ratelimit import Priority, SendBudget, Timer
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,32 +45,51 @@ def shared_limits(workers: int = 1, per_second: float | None = None) -> dict[str
     }
 
 
-class Pacer:
-    def __init__(self, limits: dict[str, Limits] | None = None, max_groups: int = 10_000) -> None:
-        self.limits = limits if limits is not None else DEFAULT_LIMITS
-        # Capacity 1: sends are spaced evenly instead of bursting, because platforms count in sliding
-        # windows and a full bucket's burst plus the steady rate would overshoot one.
-        self._global: dict[str, AsyncLimiter] = {
-            platform: AsyncLimiter(1, 1 / limit.per_second) for platform, limit in self.limits.items()
-        }
-        self._groups: OrderedDict[tuple[str, str], AsyncLimiter] = OrderedDict()
-        self.max_groups = max_groups
+def budget(limits: Limits, timer: Timer | None = None) -> SendBudget:
+    return SendBudget(limits.per_second, per_group_per_minute=limits.per_group_per_minute, timer=timer)
 
-    def _group(self, target: Target, per_minute: float) -> AsyncLimiter:
-        key = (target.platform, target.external_id)
-        limiter = self._groups.get(key)
-        if limiter is None:
-            limiter = self._groups[key] = AsyncLimiter(per_minute, 60)
-            if len(self._groups) > self.max_groups:  # forget the least recently used group
-                self._groups.popitem(last=False)
-        else:
-            self._groups.move_to_end(key)
-        return limiter
+
+def platform_budgets(limits: dict[str, Limits], timer: Timer | None = None) -> dict[str, SendBudget]:
+    """One budget per platform, for its adapter and (where the adapter has none) for delivery."""
+    return {platform: budget(limit, timer) for platform, limit in limits.items()}
+
+
+@runtime_checkable
+class SelfPacing(Protocol):
+    """An adapter that draws every message, reply or push, from its platform's budget."""
+
+    @property
+    def send_budget(self) -> SendBudget | None: ...
+
+
+def self_paced(adapters: Sequence[object]) -> frozenset[str]:
+    """The platforms whose adapter paces its own sends: delivery must not take a second slot for them."""
+    return frozenset(
+        getattr(adapter, "platform", "")
+        for adapter in adapters
+        if isinstance(adapter, SelfPacing) and adapter.send_budget is not None
+    )
+
+
+class Pacer:
+    """Waits for a push's slot in its platform's budget (and its group's), unless the adapter does that."""
+
+    def __init__(
+        self,
+        limits: dict[str, Limits] | None = None,
+        *,
+        skip: Iterable[str] = (),
+        timer: Timer | None = None,
+    ) -> None:
+        self.limits = limits if limits is not None else DEFAULT_LIMITS
+        self.skip = frozenset(skip)
+        self.budgets = platform_budgets(self.limits, timer)
 
     async def __call__(self, target: Target) -> None:
-        limit = self.limits.get(target.platform)
-        if limit is None:
+        if target.platform in self.skip:
             return
-        if target.kind == "chat" and limit.per_group_per_minute:
-            await self._group(target, limit.per_group_per_minute).acquire()
-        await self._global[target.platform].acquire()
+        budget = self.budgets.get(target.platform)
+        if budget is None:
+            return
+        group = target.external_id if target.kind == "chat" else None
+        await budget.acquire(Priority.PUSH, group)

@@ -299,7 +299,7 @@ async def test_chat_not_found_is_gone(server: FakeTelegramServer, adapter: Teleg
 async def test_other_errors_fail_without_raising_or_leaking_the_token(
     server: FakeTelegramServer, adapter: TelegramAdapter
 ) -> None:
-    server.fail_next("sendMessage", 500, f"Internal Server Error {TOKEN}")
+    server.fail_next("sendMessage", 500, f"Internal Server Error {TOKEN}", times=3)
     result = await adapter.deliver(Target("telegram", "user", str(ANN)), [Reply(plain("hi"))])
     assert result.outcome == "failed" and result.reason and TOKEN not in result.reason
 

@@ -31,6 +31,7 @@ from bot.adapters.discord.commands import (
 from bot.adapters.discord.render import BUTTON_TEMPLATE, ActionButton, render_replies, render_reply
 from bot.core.adapter import DeliveryResult, Target
 from bot.core.dispatcher import Core
+from bot.core.ratelimit import Priority, SendBudget
 from bot.core.types import ChatRef, Incoming, Reply, UserRef, lang_from_locale
 from bot.i18n import translator
 
@@ -99,6 +100,7 @@ class DiscordAdapter:
         reidentify_delay: float | None = None,
         defer_after: float = 2.0,
         unanswered_after: float = 1.5,
+        budget: SendBudget | None = None,
     ) -> None:
         self.core = core
         self._token = token
@@ -109,6 +111,9 @@ class DiscordAdapter:
         self.reidentify_delay = reidentify_delay
         self.defer_after = defer_after
         self.unanswered_after = unanswered_after
+        # The platform's one budget: replies and pushes draw from it, replies first (discord.py still
+        # keeps Discord's per-route buckets on top). None: unpaced here, delivery paces pushes.
+        self.send_budget = budget
         self.client: StudyBuddyClient | None = None
         self.tree: StudyBuddyTree | None = None
         self.translator = RegistryTranslator()
@@ -293,6 +298,10 @@ class DiscordAdapter:
         replies = await handling
         await self._send(interaction, replies, ephemeral_default=ephemeral_default, deferred=deferred)
 
+    async def _slot(self, priority: Priority = Priority.REPLY) -> None:
+        if self.send_budget is not None:
+            await self.send_budget.acquire(priority)
+
     async def _send(
         self, interaction: discord.Interaction, replies: Sequence[Reply], *, ephemeral_default: bool, deferred: bool
     ) -> None:
@@ -308,6 +317,7 @@ class DiscordAdapter:
             await self._apologise(interaction)
             return
         first, rest = messages[0], messages[1:]
+        await self._slot()
         if not interaction.response.is_done():
             await interaction.response.send_message(**first.send_kwargs(), ephemeral=first.ephemeral)
         elif deferred and first.ephemeral == ephemeral_default:
@@ -318,10 +328,10 @@ class DiscordAdapter:
                     await interaction.delete_original_response()
             rest = [first, *rest]
         for message in rest:
+            await self._slot()
             await interaction.followup.send(**message.send_kwargs(), ephemeral=message.ephemeral)
 
-    @staticmethod
-    async def _edit(interaction: discord.Interaction, reply: Reply) -> bool:
+    async def _edit(self, interaction: discord.Interaction, reply: Reply) -> bool:
         """A button's answer that redraws its message: the interaction's update-message response. False when
         it can't (not a button, already answered, more than one message), so it is sent as a new one."""
         if interaction.type is not discord.InteractionType.component or interaction.response.is_done():
@@ -329,6 +339,7 @@ class DiscordAdapter:
         rendered = render_reply(reply, ephemeral=False)
         if len(rendered) != 1:
             return False
+        await self._slot()
         await interaction.response.edit_message(**rendered[0].edit_kwargs())
         return True
 
@@ -351,21 +362,29 @@ class DiscordAdapter:
                 channel = await client.create_dm(discord.Object(id=int(target.external_id)))
             else:
                 channel = client.get_partial_messageable(int(target.external_id))
-            for message in render_replies(replies, ephemeral_default=False)[skip:]:
+            for message in render_replies(replies, ephemeral_default=False)[skip:]:  # opening a DM is
+                await self._slot(Priority.PUSH)  # not counted: 40/s of Discord's 50 leaves room for it
                 await channel.send(**message.send_kwargs())
                 delivered += 1
         except discord.RateLimited as error:
+            self._pause(error.retry_after)
             return DeliveryResult("retry", "rate limited", retry_after=error.retry_after, delivered=delivered)
         except (discord.Forbidden, discord.NotFound) as error:
             return DeliveryResult("gone", f"{error.status} {error.code}: {error.text[:200]}", delivered=delivered)
         except discord.HTTPException as error:
             if error.status == 429:
+                self._pause(_retry_after(error))
                 return DeliveryResult("retry", "rate limited", retry_after=_retry_after(error), delivered=delivered)
             return DeliveryResult("failed", f"{error.status} {error.code}: {error.text[:200]}", delivered=delivered)
         except Exception as error:
             log.exception("discord: delivery to %s %s failed", target.kind, target.external_id)
             return DeliveryResult("failed", type(error).__name__, delivered=delivered)
         return DeliveryResult.sent(delivered)
+
+    def _pause(self, seconds: float) -> None:
+        """A 429 that reached us (discord.py waits out the short ones itself): hold every send."""
+        if self.send_budget is not None:
+            self.send_budget.pause(seconds)
 
 
 def _data_text(interaction: discord.Interaction, key: str) -> str:

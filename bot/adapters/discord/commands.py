@@ -134,7 +134,9 @@ def discord_args(spec: CommandSpec) -> tuple[ArgSpec, ...]:
     seen: dict[str, ArgSpec] = {}
     for sub in spec.subcommands:
         for arg in sub.args:
-            seen.setdefault(arg.name, replace(arg, required=False))
+            # a subcommand's own `action` (`/stats web reset`) can't share the choice's option name
+            name = f"{sub.name}_{arg.name}" if arg.name == action.name else arg.name
+            seen.setdefault(name, replace(arg, name=name, required=False))
     return (action, *seen.values())
 
 

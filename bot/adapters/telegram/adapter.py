@@ -36,10 +36,12 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, BaseRateLimiter, ContextTypes, TypeHandler, filters
 
 from bot.adapters.render import chunk_lines, to_html, utf16_len
-from bot.adapters.telegram.ptb import DEFAULT_API_URL, build_application, classify, default_rate_limiter
+from bot.adapters.telegram.ptb import DEFAULT_API_URL, build_application, classify
+from bot.adapters.telegram.ratelimit import BudgetRateLimiter
 from bot.config import register_secret
 from bot.core.adapter import DeliveryResult, RecipientEvents, Target
 from bot.core.dispatcher import Core
+from bot.core.ratelimit import Priority, SendBudget
 from bot.core.registry import Registry
 from bot.core.types import Attachment, ChatKind, ChatRef, Incoming, Lang, Reply, UserRef
 
@@ -52,6 +54,8 @@ MAX_CALLBACK_DATA = 64
 MAX_COMMAND_DESCRIPTION = 256
 BUTTONS_PER_ROW = 3
 ADMIN_CACHE_SECONDS = 60.0
+DEFAULT_PER_SECOND = 29  # Telegram's ~30 messages a second, with a little room for arrival jitter
+DEFAULT_PER_GROUP_PER_MINUTE = 19  # and 20 a minute into one group
 ADMIN_STATUSES = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR})
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{1,64}))?(?=\s|$)")
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -137,8 +141,10 @@ class TelegramAdapter:
         webhook_secret: str | None = None,
         webhook_listen: str = "127.0.0.1",
         webhook_port: int = 8443,
+        budget: SendBudget | None = None,
         rate_limiter: BaseRateLimiter[Any] | None = None,
         poll_timeout: float = 30.0,
+        send_timeout: float | None = None,
         admin_cache_seconds: float = ADMIN_CACHE_SECONDS,
         receive_updates: bool = True,
     ) -> None:
@@ -159,8 +165,14 @@ class TelegramAdapter:
         # behind long polling only deliver scheduled pushes (TELEGRAM_UPDATES=off).
         self.receive_updates = receive_updates
         self.admins = AdminCache(admin_cache_seconds)
+        # One budget for replies and pushes (delivery then leaves pacing to us); a limiter given instead
+        # (tests) leaves `send_budget` None, and delivery paces pushes on its own.
+        if rate_limiter is None:
+            budget = budget or SendBudget(DEFAULT_PER_SECOND, per_group_per_minute=DEFAULT_PER_GROUP_PER_MINUTE)
+            rate_limiter = BudgetRateLimiter(budget)
+        self.send_budget = rate_limiter.budget if isinstance(rate_limiter, BudgetRateLimiter) else None
         self.application: AnyApplication = build_application(
-            token, api_url, rate_limiter or default_rate_limiter(), poll_timeout=poll_timeout
+            token, api_url, rate_limiter, poll_timeout=poll_timeout, send_timeout=send_timeout
         )
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
@@ -228,16 +240,23 @@ class TelegramAdapter:
             chat_id = int(target.external_id)
         except ValueError:
             return DeliveryResult("gone", reason=f"not a Telegram chat id: {target.external_id[:40]!r}")
-        return await self._send_all(chat_id, replies, skip=skip)
+        return await self._send_all(chat_id, replies, skip=skip, priority=Priority.PUSH)
 
     async def _send_all(
-        self, chat_id: int, replies: Sequence[Reply], reply_to: int | None = None, skip: int = 0
+        self,
+        chat_id: int,
+        replies: Sequence[Reply],
+        reply_to: int | None = None,
+        skip: int = 0,
+        priority: Priority = Priority.REPLY,
     ) -> DeliveryResult:
-        """Send every message of `replies` after the first `skip`; the result counts what went out."""
+        """Send every message of `replies` after the first `skip`; the result counts what went out.
+
+        `priority` rides along to the rate limiter: a push waits behind every reply that is waiting."""
         sends = [
             send
             for index, reply in enumerate(replies)
-            for send in self._messages(chat_id, reply, reply_to if index == 0 else None)  # quote the command once
+            for send in self._messages(chat_id, reply, reply_to if index == 0 else None, priority)  # quote once
         ]
         delivered = 0
         try:
@@ -251,7 +270,9 @@ class TelegramAdapter:
             return result
         return DeliveryResult.sent(delivered)
 
-    def _messages(self, chat_id: int, reply: Reply, reply_to: int | None) -> list[Callable[[], Awaitable[object]]]:
+    def _messages(
+        self, chat_id: int, reply: Reply, reply_to: int | None, priority: Priority = Priority.REPLY
+    ) -> list[Callable[[], Awaitable[object]]]:
         """One call per Telegram message the reply takes, in order: text parts, then the picture or file."""
         bot = self.application.bot
         markup = keyboard(reply)
@@ -268,20 +289,21 @@ class TelegramAdapter:
                     reply_markup=buttons,
                     link_preview_options=_NO_PREVIEW,
                     reply_parameters=quoted,
+                    rate_limit_args=priority,
                 )
             except BadRequest as error:
                 if "can't parse entities" not in error.message.lower():
                     raise
                 # A rendering bug must not lose the message: say it again without formatting.
                 log.error("telegram: HTML refused (%s); resending as plain text", error.message)
-                await bot.send_message(chat_id, _plain_fallback(part), reply_markup=buttons)
+                await bot.send_message(chat_id, _plain_fallback(part), reply_markup=buttons, rate_limit_args=priority)
 
         async def attach(attachment: Attachment, buttons: InlineKeyboardMarkup | None) -> None:
             upload = InputFile(attachment.data, filename=attachment.filename)
             if attachment is reply.image:
-                await bot.send_photo(chat_id, upload, reply_markup=buttons)
+                await bot.send_photo(chat_id, upload, reply_markup=buttons, rate_limit_args=priority)
             else:
-                await bot.send_document(chat_id, upload, reply_markup=buttons)
+                await bot.send_document(chat_id, upload, reply_markup=buttons, rate_limit_args=priority)
 
         sends: list[Callable[[], Awaitable[object]]] = []
         for index, part in enumerate(parts):

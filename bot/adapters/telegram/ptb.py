@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from telegram import Update
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseRateLimiter, BaseUpdateProcessor, ExtBot
+from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, BaseUpdateProcessor, ExtBot
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://api.telegram.org"
 MAX_CONCURRENT_UPDATES = 64
+SEND_TIMEOUT = 5.0  # PTB's own default for reading and writing a call
 
 
 def retry_seconds(error: RetryAfter) -> float:
@@ -121,12 +122,6 @@ class ChatLanes(BaseUpdateProcessor):
         """Nothing to free."""
 
 
-def default_rate_limiter(per_second: float = 30) -> AIORateLimiter:
-    """Telegram's documented flood limits (30/s overall, 20/min per group) and 429 retries; a higher
-    overall rate only for self-hosted Bot API servers (DELIVERY_RATE_PER_SECOND)."""
-    return AIORateLimiter(overall_max_rate=max(30, per_second), max_retries=3)
-
-
 def build_application(
     token: str,
     api_url: str,
@@ -134,13 +129,19 @@ def build_application(
     *,
     poll_timeout: float,
     max_concurrent_updates: int = MAX_CONCURRENT_UPDATES,
+    send_timeout: float | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
-    """One Application on `{api_url}/bot{token}/{method}`, no job queue (our scheduler owns timing)."""
+    """One Application on `{api_url}/bot{token}/{method}`, no job queue (our scheduler owns timing).
+
+    `send_timeout` bounds reading and writing every call but getUpdates."""
     root = api_url.rstrip("/")
     # A loopback Bot API server (self-hosted, or our tests' fake) is never reached through an HTTP proxy
     # from the environment; for api.telegram.org, HTTPS_PROXY keeps working.
     httpx_kwargs = {"trust_env": False} if is_loopback(root) else None
-    request = HTTPXRequest(connection_pool_size=256, proxy=None, httpx_kwargs=httpx_kwargs)
+    timeout = SEND_TIMEOUT if send_timeout is None else send_timeout
+    request = HTTPXRequest(
+        connection_pool_size=256, proxy=None, httpx_kwargs=httpx_kwargs, read_timeout=timeout, write_timeout=timeout
+    )
     updates_request = HTTPXRequest(
         connection_pool_size=2, read_timeout=poll_timeout + 10, proxy=None, httpx_kwargs=httpx_kwargs
     )
@@ -162,7 +163,6 @@ __all__ = [
     "TelegramError",
     "build_application",
     "classify",
-    "default_rate_limiter",
     "is_loopback",
     "retry_seconds",
 ]

@@ -18,7 +18,9 @@ import contextlib
 import copy
 import json
 import secrets
+import time
 import zlib
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -221,6 +223,9 @@ class FakeDiscordServer:
         self._waiters: list[_Waiter] = []
         self._runner: web.AppRunner | None = None
         self._port = 0
+        self.rejected_429 = 0
+        self._rate_per_second: float | None = None
+        self._rate_window: deque[float] = deque()
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -579,6 +584,8 @@ class FakeDiscordServer:
         try:
             if self._needs_bot_auth(path) and request.headers.get("Authorization") != f"Bot {self.token}":
                 response = _error(401, "401: Unauthorized")
+            elif (limited := self._over_limit(request.method, path)) is not None:
+                response = limited
             else:
                 response = await handler(request)
         except web.HTTPNotFound:
@@ -592,6 +599,29 @@ class FakeDiscordServer:
         self.rest_calls.append(call)
         self._poke()
         return response
+
+    def rate_limit(self, per_second: float | None = 50) -> None:
+        """A global sliding 1 s window over message-sending REST calls (channel messages, interaction
+        callbacks and follow-ups); excess answers Discord's global 429 with ``retry_after``. None: off."""
+        self._rate_per_second = per_second
+        self._rate_window.clear()
+
+    def _over_limit(self, method: str, path: str) -> web.Response | None:
+        sends = method == "POST" and (path.endswith(("/messages", "/callback")) or path.startswith("/webhooks/"))
+        if self._rate_per_second is None or not sends:
+            return None
+        now = time.monotonic()
+        window = self._rate_window
+        while window and now - window[0] >= 1.0:
+            window.popleft()
+        if len(window) >= self._rate_per_second:
+            self.rejected_429 += 1
+            retry_after = round(window[0] + 1.0 - now, 3)
+            body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": True}
+            headers = {"Retry-After": str(retry_after), "X-RateLimit-Global": "true", "X-RateLimit-Scope": "global"}
+            return web.json_response(body, status=429, headers=headers)
+        window.append(now)
+        return None
 
     @staticmethod
     def _needs_bot_auth(path: str) -> bool:

@@ -2,7 +2,8 @@
 
 ``python -m tests.fakes.telegram --port 0 --token T`` prints the API URL on the first stdout line,
 then serves until killed. Push updates with ``POST {url}/_fake/updates`` (JSON update or list) and
-read recorded calls with ``GET {url}/_fake/calls[?method=sendMessage]``.
+read recorded calls with ``GET {url}/_fake/calls[?method=sendMessage]``. ``--rate-limit 30`` enforces a
+flood limit, ``--chaos 0.2 --seed 7`` injects seeded faults (see ``Chaos``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncio
 import contextlib
 import signal
 
-from .server import FakeTelegramServer
+from .server import Chaos, FakeTelegramServer
 
 
 async def _serve(args: argparse.Namespace) -> None:
@@ -20,6 +21,8 @@ async def _serve(args: argparse.Namespace) -> None:
     async with server:
         if args.rate_limit:
             server.rate_limit(per_second=args.rate_limit)
+        if args.chaos:
+            server.set_chaos(Chaos(rate=args.chaos, seed=args.seed))
         print(server.api_url, flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -35,7 +38,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--token", default="123:ABC")
     parser.add_argument("--username", default="studybuddy_test_bot")
-    parser.add_argument("--rate-limit", type=float, default=None, help="send* calls per second (429 above)")
+    parser.add_argument("--rate-limit", type=float, default=None, help="message calls per second (429 above)")
+    parser.add_argument("--chaos", type=float, default=0.0, help="share of message calls given a seeded fault")
+    parser.add_argument("--seed", type=int, default=0)
     asyncio.run(_serve(parser.parse_args()))
 
 

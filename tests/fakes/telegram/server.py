@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import ipaddress
 import itertools
 import json
@@ -27,8 +28,10 @@ from aiohttp import web
 from .formatting import EntityParseError, parse_text, utf16_len
 
 __all__ = [
+    "CHAOS_KINDS",
     "ApiCall",
     "ApiError",
+    "Chaos",
     "FakeTelegramServer",
     "UploadedFile",
     "post_webhook",
@@ -156,16 +159,20 @@ class ApiCall:
     error_code: int | None = None
     description: str | None = None
     result: Any = None
+    chaos: str | None = None  # the fault the fake injected into this call, if any
 
 
 class ApiError(Exception):
     """Raised by handlers to answer ``{"ok": false, ...}`` with the matching HTTP status."""
 
-    def __init__(self, error_code: int, description: str, parameters: JSON | None = None) -> None:
+    def __init__(
+        self, error_code: int, description: str, parameters: JSON | None = None, chaos: str | None = None
+    ) -> None:
         super().__init__(description)
         self.error_code = error_code
         self.description = description
         self.parameters = parameters
+        self.chaos = chaos
 
 
 def _bad_request(description: str) -> ApiError:
@@ -181,6 +188,48 @@ class _FailRule:
     remaining: int
     chat_id: ChatId | None
     after: int = 0  # matching calls to let through before failing
+
+
+CHAOS_KINDS = ("500", "timeout", "drop", "429")
+# Calls that put a message in a chat: what Telegram's flood limit counts, and what chaos hits.
+_MESSAGE_PREFIXES = ("send", "edit", "copy", "forward")
+
+
+def _is_message_call(method: str) -> bool:
+    return method.startswith(_MESSAGE_PREFIXES) and method != "sendChatAction"
+
+
+@dataclass(slots=True)
+class Chaos:
+    """Seeded faults for a share of the calls that send or edit messages (and answerCallbackQuery).
+
+    Each call's fate is a hash of (seed, method, chat, how many such calls came before for that chat),
+    so a run is reproducible whatever order concurrent calls arrive in. The faults:
+    - ``500``: answered ``Internal Server Error``, nothing applied;
+    - ``drop``: the connection is closed before anything is applied;
+    - ``429``: answered ``Too Many Requests`` with a (fractional, to keep tests quick) ``retry_after``;
+    - ``timeout``: *applied* (the message is recorded and would reach the chat), then the answer is held
+      ``stall`` seconds, past the client's timeout: the client can't know that it went through.
+    """
+
+    rate: float
+    seed: int = 0
+    kinds: tuple[str, ...] = CHAOS_KINDS
+    retry_after: float = 0.05
+    stall: float = 2.0
+    seen: dict[tuple[str, ChatId | None], int] = field(default_factory=dict)
+
+    def fault(self, method: str, chat_id: ChatId | None) -> str | None:
+        if not (_is_message_call(method) or method == "answerCallbackQuery"):
+            return None
+        key = (method, chat_id)
+        nth = self.seen.get(key, 0)
+        self.seen[key] = nth + 1
+        digest = hashlib.sha256(f"{self.seed}:{method}:{chat_id}:{nth}".encode()).digest()
+        draw = int.from_bytes(digest[:8], "big") / 2**64
+        if draw >= self.rate:
+            return None
+        return self.kinds[int(draw / self.rate * len(self.kinds)) % len(self.kinds)]
 
 
 @dataclass(slots=True, eq=False)
@@ -291,6 +340,8 @@ class FakeTelegramServer:
         self.migrated: dict[ChatId, int] = {}
         self.missing_chats: set[ChatId] = set()
         self.rejected_429 = 0
+        self.chaos: Chaos | None = None
+        self.listeners: list[Callable[[ApiCall], None]] = []  # told of every call as it is recorded
 
         self._fail_rules: list[_FailRule] = []
         self._rate_per_second: float | None = None
@@ -528,12 +579,21 @@ class FakeTelegramServer:
         self.chats[_normalize_chat_id(chat["id"])] = dict(chat)
 
     def rate_limit(self, per_second: float | None = 30) -> None:
-        """Global sliding 1 s window over ``send*`` calls; excess answers 429 with ``retry_after``.
+        """Global sliding 1 s window over message calls (``send*``, ``edit*``, ``copy*``, ``forward*`` but
+        ``sendChatAction``); excess answers 429 with ``retry_after``.
 
         ``None`` disables it. ``retry_after`` is whole seconds like Telegram's (at least 1).
         """
         self._rate_per_second = per_second
         self._rate_window.clear()
+
+    def set_chaos(self, chaos: Chaos | None) -> None:
+        """Inject seeded faults (see :class:`Chaos`); ``None`` turns them off."""
+        self.chaos = chaos
+
+    def chaos_calls(self, kind: str | None = None) -> list[ApiCall]:
+        """Calls the fake injected a fault into (of one kind, or any)."""
+        return [c for c in self.calls if c.chaos is not None and (kind is None or c.chaos == kind)]
 
     # ------------------------------------------------------------------ HTTP plumbing
     async def _handle_api(self, request: web.Request) -> web.Response:
@@ -551,13 +611,19 @@ class FakeTelegramServer:
         if entry is None:
             return self._finish(request, raw_method, params, files, token, arrived, error=ApiError(404, "Not Found"))
         method, handler = entry
+        fault = self.chaos.fault(method, _safe_chat_id(params.get("chat_id"))) if self.chaos else None
         try:
             self._check_injected(method, params)
+            self._check_chaos(request, fault)
             self._check_rate_limit(method)
             self._check_chat(method, params)
             result = await handler(params, files)
         except ApiError as exc:
-            return self._finish(request, method, params, files, token, arrived, error=exc)
+            return self._finish(request, method, params, files, token, arrived, error=exc, chaos=exc.chaos)
+        if fault == "timeout" and self.chaos is not None:
+            response = self._finish(request, method, params, files, token, arrived, result=result, chaos=fault)
+            await asyncio.sleep(self.chaos.stall)  # applied, but the client has given up by now
+            return response
         return self._finish(request, method, params, files, token, arrived, result=result)
 
     def _finish(
@@ -571,8 +637,11 @@ class FakeTelegramServer:
         *,
         result: Any = None,
         error: ApiError | None = None,
+        chaos: str | None = None,
     ) -> web.Response:
-        call = ApiCall(method=method, params=params, files=files, token=token, at=arrived, http_method=request.method)
+        call = ApiCall(
+            method=method, params=params, files=files, token=token, at=arrived, http_method=request.method, chaos=chaos
+        )
         if error is None:
             call.result = result
             body: JSON = {"ok": True, "result": result}
@@ -585,6 +654,8 @@ class FakeTelegramServer:
         self.calls.append(call)
         for event in self._call_waiters:
             event.set()
+        for listener in self.listeners:
+            listener(call)
         return web.json_response(body, status=call.status)
 
     async def _read_params(self, request: web.Request) -> tuple[JSON, dict[str, UploadedFile]]:
@@ -641,7 +712,9 @@ class FakeTelegramServer:
         method = request.query.get("method")
         calls = self.calls_of(method) if method else self.calls
         result = [
-            {"method": c.method, "params": c.params, "ok": c.ok, "error_code": c.error_code, "at": c.at} for c in calls
+            {"method": c.method, "params": c.params, "ok": c.ok, "error_code": c.error_code, "at": c.at}
+            | {"chaos": c.chaos}
+            for c in calls
         ]
         return web.json_response({"ok": True, "result": result, "rejected_429": self.rejected_429})
 
@@ -662,8 +735,22 @@ class FakeTelegramServer:
             self._fail_rules = [r for r in self._fail_rules if r.remaining > 0]
             raise ApiError(rule.error_code, rule.description, rule.parameters)
 
+    def _check_chaos(self, request: web.Request, fault: str | None) -> None:
+        if fault is None or self.chaos is None:
+            return
+        if fault == "500":
+            raise ApiError(500, "Internal Server Error", chaos=fault)
+        if fault == "429":
+            retry_after = self.chaos.retry_after
+            description = f"Too Many Requests: retry after {retry_after}"
+            raise ApiError(429, description, {"retry_after": retry_after}, chaos=fault)
+        if fault == "drop":
+            if request.transport is not None:
+                request.transport.abort()  # the client sees the connection die without an answer
+            raise ApiError(599, "connection dropped by the fake", chaos=fault)
+
     def _check_rate_limit(self, method: str) -> None:
-        if self._rate_per_second is None or not method.startswith("send"):
+        if self._rate_per_second is None or not _is_message_call(method):
             return
         now = time.monotonic()
         window = self._rate_window

@@ -1,9 +1,15 @@
-"""Replies per second for `/today`: our Telegram adapter (real App, SQLite, core, HTML rendering) versus a
-bare python-telegram-bot Application that answers a constant string, both against the same fake Bot API.
+"""Replies per second for `/today`: `studybuddy run` versus a bare python-telegram-bot Application that answers
+a constant string, both against the same fake Bot API.
 
-The fake runs in its own process so its CPU doesn't compete with the bot being measured. Both bots use
-the same concurrency (64 updates at once) and neither uses the 30 msg/s flood throttle, which would
-cap both at 30/s and hide the difference; ours keeps the 429-retry part of its rate limiter.
+Ours is built the way `studybuddy run` builds itself (`bot.cli._run`): settings from the environment,
+logging configured by the CLI, `bot.app.bootstrap(settings)` with no overrides. So it has everything a
+deployment has: the Telegram adapter with its own rate limiter (`DELIVERY_RATE_PER_SECOND` raised, as for a
+self-hosted Bot API server, so the flood limit caps neither side), ChatLanes, the scheduler and delivery,
+Prometheus metrics with the ops server (`HEALTH_PORT`, as the compose file sets), INFO logging through the
+redacting handler. Only the arXiv ingest is off (it would reach the network; it runs every 15 minutes).
+
+The fake runs in its own process so its CPU doesn't compete with the bot being measured. Both bots take
+at most 64 updates at once. Replies are counted on the bot side when the fake has answered them.
 
     python bench/telegram_throughput.py --updates 500
 """
@@ -12,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import socket
 import statistics
 import sys
 import tempfile
@@ -25,12 +33,12 @@ sys.path.insert(0, str(REPO))
 
 import httpx  # noqa: E402
 from telegram import Update  # noqa: E402
-from telegram.ext import AIORateLimiter, ApplicationBuilder, CommandHandler, ContextTypes  # noqa: E402
+from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes  # noqa: E402
 from telegram.request import HTTPXRequest  # noqa: E402
 
 from bot.adapters.telegram import TelegramAdapter  # noqa: E402
 from bot.app import bootstrap  # noqa: E402
-from bot.config import Settings  # noqa: E402
+from bot.cli import _settings as cli_settings  # noqa: E402
 from tests.fakes.telegram import updates  # noqa: E402
 
 TOKEN = "555000:bench-token"
@@ -111,27 +119,39 @@ async def measure(fake: Fake, n: int, who: str) -> float:
     return n / elapsed
 
 
+def run_environment(fake: Fake, db: Path) -> dict[str, str]:
+    """What a deployment sets (compose file, README), pointed at the fake and a scratch SQLite file."""
+    return {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": fake.url,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{db}",
+        "DELIVERY_RATE_PER_SECOND": "100000",  # a self-hosted Bot API server: no flood throttle on either side
+        "HEALTH_PORT": str(free_port()),
+        "LOG_LEVEL": "INFO",
+        "ARXIV_INGEST": "false",  # no network; the job runs every 15 minutes, not per reply
+        "DEFAULT_TIMEZONE": "UTC",
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 async def with_ours(fake: Fake, work: Callable[[], Awaitable[float]], db: Path) -> float:
-    limiter = AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=3)
-    made: list[TelegramAdapter] = []
+    """`studybuddy run` in this process: the CLI's settings and logging, then `bootstrap(settings)` as is."""
+    os.environ.update(run_environment(fake, db))
+    settings = cli_settings()
+    app = bootstrap(settings)
+    adapter = next(a for a in app.adapters if isinstance(a, TelegramAdapter))
+    answer = adapter._answer
 
-    def telegram(core: Any, recipients: Any) -> list[TelegramAdapter]:
-        made.append(
-            TelegramAdapter(core, TOKEN, api_url=fake.url, recipients=recipients, rate_limiter=limiter, poll_timeout=5)
-        )
-        return made
-
-    app = bootstrap(
-        Settings(database_url=f"sqlite+aiosqlite:///{db}", _env_file=None), adapters=telegram, deliver=False
-    )
-    adapter = made[0]
-    send = adapter._send
-
-    async def counted_send(*args: Any) -> None:
-        await send(*args)
+    async def counted(*args: Any, **kwargs: Any) -> None:  # replies only, not scheduled pushes
+        await answer(*args, **kwargs)
         REPLIES.add()
 
-    adapter._send = counted_send  # type: ignore[method-assign]
+    adapter._answer = counted  # type: ignore[method-assign]
     await app.start()
     try:
         return await work()

@@ -7,31 +7,37 @@ PostgreSQL the claim uses FOR UPDATE SKIP LOCKED so several workers share the wo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
+from typing import Any, cast
 
 from sqlalchemy import (
     Date,
     Index,
     Integer,
     String,
+    Table,
     Text,
     Time,
     UniqueConstraint,
     and_,
     bindparam,
     delete,
+    literal,
     or_,
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.types import SubjectKind, SubjectRef
-from bot.delivery.outbox import DueBatch, OutboxItem, OutboxStatus
-from bot.delivery.schedule import DesiredSchedule, DueSchedule, Occurrence, Recurrence
+from bot.delivery.outbox import DuePlan, DuePlanner, OutboxItem, OutboxStatus, PlannedRow
+from bot.delivery.schedule import DesiredSchedule, Occurrence, Recurrence
 from storage.base import SqlRepository
+from storage.db import WRITE_INTENT
 from storage.models import Base, UTCDateTime, utcnow
 
 
@@ -80,16 +86,67 @@ class DeliveryRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-def _due(row: ScheduleRow) -> DueSchedule:
-    return DueSchedule(
-        id=row.id,
-        platform=row.platform,
-        subject=SubjectRef(kind=row.subject_kind, id=row.subject_id),
-        kind=row.kind,
-        recurrence=Recurrence(at=row.at_time, timezone=row.timezone, weekday=row.weekday),
-        local_date=row.next_local_date,
-        due_at=row.next_due_at,
+_SCHEDULES = cast(Table, ScheduleRow.__table__)
+_DELIVERIES = cast(Table, DeliveryRow.__table__)
+_OUTBOX_KEY = ["subject_kind", "subject_id", "kind", "local_date"]
+_COPIED_COLUMNS = [
+    "platform", "subject_kind", "subject_id", "kind", "local_date", "due_at",
+    "status", "reason", "attempts", "next_attempt_at", "messages_sent", "created_at",
+]  # fmt: skip
+BULK_MIN = 16  # schedules moving on to one occurrence: this many or more share one UPDATE ... WHERE id IN
+
+# The drain's per-push writes, built once: Core statements on the table (compiled once and cached).
+_FINISH = (
+    update(_DELIVERIES)
+    .where(_DELIVERIES.c.id == bindparam("item_id"))
+    .values(
+        status=bindparam("b_status", type_=String()),
+        reason=bindparam("b_reason", type_=Text()),
+        claimed_until=None,
+        sent_at=bindparam("b_sent_at", type_=UTCDateTime()),
+        attempts=_DELIVERIES.c.attempts + bindparam("b_attempt", type_=Integer()),
     )
+)
+_RETRY = (
+    update(_DELIVERIES)
+    .where(_DELIVERIES.c.id == bindparam("item_id"))
+    .values(
+        status="pending",
+        next_attempt_at=bindparam("b_at", type_=UTCDateTime()),
+        reason=bindparam("b_reason", type_=Text()),
+        claimed_until=None,
+        attempts=_DELIVERIES.c.attempts + bindparam("b_attempt", type_=Integer()),
+        messages_sent=_DELIVERIES.c.messages_sent + bindparam("b_delivered", type_=Integer()),
+    )
+)
+_RENEW = (
+    update(_DELIVERIES)
+    .where(
+        _DELIVERIES.c.id.in_(bindparam("ids", expanding=True)),
+        _DELIVERIES.c.status == "sending",
+        _DELIVERIES.c.claimed_by == bindparam("b_worker", type_=String()),
+    )
+    .values(claimed_until=bindparam("b_until", type_=UTCDateTime()))
+    .returning(_DELIVERIES.c.id)
+)
+
+
+class _DueWrites:
+    """A claimed batch's writes, grouped: outbox rows copied from the schedules' own due occurrence per
+    (status, reason), other rows one by one, and the schedules' next occurrences per occurrence."""
+
+    def __init__(self) -> None:
+        self.copied: dict[tuple[OutboxStatus, str | None], list[int]] = defaultdict(list)
+        self.other_rows: list[tuple[int, PlannedRow]] = []
+        self.advances: dict[Occurrence, list[int]] = defaultdict(list)
+
+    def add(self, ids: list[int], due: Occurrence, plan: DuePlan) -> None:
+        for row in plan.rows:
+            if row.local_date == due.local_date and row.due_at == due.due_at:
+                self.copied[(row.status, row.reason)] += ids
+            else:
+                self.other_rows += [(sid, row) for sid in ids]
+        self.advances[plan.advance] += ids
 
 
 def _item(row: DeliveryRow) -> OutboxItem:
@@ -145,64 +202,150 @@ class SqlOutbox(SqlRepository):
                 )
                 await session.execute(statement)
 
-    async def claim_due(
-        self, now: datetime, limit: int, plan: Callable[[list[DueSchedule]], DueBatch]
-    ) -> tuple[int, int]:
+    async def claim_due(self, now: datetime, limit: int, plan: DuePlanner) -> tuple[int, int]:
         """Take up to `limit` due schedules, record what `plan` makes of them and move them on, all in one
         transaction. On PostgreSQL the schedules are locked FOR UPDATE SKIP LOCKED, so workers ticking at
         the same moment each take different schedules instead of computing the same rows twice (the
         outbox's unique key would absorb that, but the work and the races on `next_due_at` are saved).
-        Returns (schedules taken, outbox rows inserted)."""
+        Returns (schedules taken, outbox rows inserted).
+
+        The work is done per group, not per row: `plan` is called once per (recurrence, due occurrence),
+        the outbox rows are copied from the schedules by one INSERT ... SELECT per status, and schedules
+        moving on to the same occurrence are updated by one statement."""
+        schedules = _SCHEDULES
         query = (
-            select(ScheduleRow)
-            .where(ScheduleRow.next_due_at <= now)
-            .order_by(ScheduleRow.next_due_at, ScheduleRow.id)
+            select(
+                schedules.c.id,
+                schedules.c.at_time,
+                schedules.c.timezone,
+                schedules.c.weekday,
+                schedules.c.next_local_date,
+                schedules.c.next_due_at,
+            )
+            .where(schedules.c.next_due_at <= now)
+            .order_by(schedules.c.next_due_at, schedules.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
         async with self.sessions.begin() as session:
-            rows = (await session.execute(query)).scalars().all()
-            batch = plan([_due(row) for row in rows])
-            inserted = await self._write_due(await session.connection(), batch, now)
+            connection = await session.connection()
+            rows = (await connection.execute(query)).all()
+            groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+            for row in rows:
+                groups[tuple(row[1:])].append(row[0])
+            writes = _DueWrites()
+            for (at, timezone, weekday, local_date, due_at), ids in groups.items():
+                due = Occurrence(local_date, due_at)
+                writes.add(ids, due, plan(Recurrence(at, timezone, weekday), due))
+            inserted = await self._write_due(connection, writes, now)
         return len(rows), inserted
 
-    async def _write_due(self, connection: AsyncConnection, batch: DueBatch, now: datetime) -> int:
+    async def _write_due(self, connection: AsyncConnection, writes: _DueWrites, now: datetime) -> int:
+        # Every statement also requires the schedule to be still due: one another worker moved on after
+        # our read (wherever that read takes no lock) gets neither a row nor a second advance from us.
+        still_due = _SCHEDULES.c.next_due_at <= now
         inserted = 0
-        if batch.rows:
-            values = [
-                {
-                    "platform": row.platform,
-                    "subject_kind": row.subject.kind,
-                    "subject_id": row.subject.id,
-                    "kind": row.kind,
-                    "local_date": row.local_date,
-                    "due_at": row.due_at,
-                    "status": row.status,
-                    "reason": row.reason,
-                    "attempts": 0,
-                    "next_attempt_at": row.due_at,
-                    "created_at": now,
-                }
-                for row in batch.rows
-            ]
-            table = DeliveryRow.__table__
-            statement = (
-                self._insert(table)
-                .on_conflict_do_nothing(index_elements=["subject_kind", "subject_id", "kind", "local_date"])
-                .returning(table.c.id)
-            )
-            inserted = len((await connection.execute(statement, values)).all())
-        if batch.advances:
+        for (status, reason), ids in writes.copied.items():
+            inserted += await self._copy_due(connection, ids, status, reason, now, still_due)
+        if writes.other_rows:
+            inserted += await self._insert_rows(connection, writes.other_rows, now, still_due)
+        single: list[dict[str, Any]] = []
+        for advance, ids in writes.advances.items():
+            if len(ids) < BULK_MIN:
+                single += [{"sid": sid, "b_date": advance.local_date, "b_due": advance.due_at} for sid in ids]
+                continue
             await connection.execute(
-                update(ScheduleRow)
-                .where(ScheduleRow.id == bindparam("sid"))
+                update(_SCHEDULES)
+                .where(_SCHEDULES.c.id.in_(bindparam("ids", expanding=True)), still_due)
                 .values(
                     next_local_date=bindparam("b_date", type_=Date()),
                     next_due_at=bindparam("b_due", type_=UTCDateTime()),
                 ),
-                [{"sid": sid, "b_date": occ.local_date, "b_due": occ.due_at} for sid, occ in batch.advances],
+                {"ids": ids, "b_date": advance.local_date, "b_due": advance.due_at},
+            )
+        if single:
+            await connection.execute(
+                update(_SCHEDULES)
+                .where(_SCHEDULES.c.id == bindparam("sid"), still_due)
+                .values(
+                    next_local_date=bindparam("b_date", type_=Date()),
+                    next_due_at=bindparam("b_due", type_=UTCDateTime()),
+                ),
+                single,
             )
         return inserted
+
+    async def _copy_due(
+        self,
+        connection: AsyncConnection,
+        ids: list[int],
+        status: OutboxStatus,
+        reason: str | None,
+        now: datetime,
+        still_due: Any,
+    ) -> int:
+        """Outbox rows for the schedules' own due occurrence, copied inside the database."""
+        s = _SCHEDULES
+        source = (
+            select(
+                s.c.platform,
+                s.c.subject_kind,
+                s.c.subject_id,
+                s.c.kind,
+                s.c.next_local_date,
+                s.c.next_due_at,
+                literal(status, String()),
+                literal(reason, Text()),
+                literal(0, Integer()),
+                s.c.next_due_at,
+                literal(0, Integer()),
+                literal(now, UTCDateTime()),
+            )
+            .where(s.c.id.in_(bindparam("ids", expanding=True)), still_due)
+            .order_by(s.c.next_due_at, s.c.id)
+        )
+        statement = (
+            self._insert(_DELIVERIES)
+            .from_select(_COPIED_COLUMNS, source)
+            .on_conflict_do_nothing(index_elements=_OUTBOX_KEY)
+            .returning(_DELIVERIES.c.id)  # counts on every driver (an INSERT's rowcount is -1 on psycopg)
+        )
+        return len((await connection.execute(statement, {"ids": ids})).all())
+
+    async def _insert_rows(
+        self, connection: AsyncConnection, rows: list[tuple[int, PlannedRow]], now: datetime, still_due: Any
+    ) -> int:
+        """Outbox rows for other occurrences than the due one (a catch-up after downtime): rare, one by one."""
+        s = _SCHEDULES
+        recipients = select(s.c.id, s.c.platform, s.c.subject_kind, s.c.subject_id, s.c.kind).where(
+            s.c.id.in_(bindparam("ids", expanding=True)), still_due
+        )
+        found = await connection.execute(recipients, {"ids": sorted({sid for sid, _row in rows})})
+        subjects = {r.id: r for r in found}
+        values = [
+            {
+                "platform": subjects[sid].platform,
+                "subject_kind": subjects[sid].subject_kind,
+                "subject_id": subjects[sid].subject_id,
+                "kind": subjects[sid].kind,
+                "local_date": row.local_date,
+                "due_at": row.due_at,
+                "status": row.status,
+                "reason": row.reason,
+                "attempts": 0,
+                "next_attempt_at": row.due_at,
+                "messages_sent": 0,
+                "created_at": now,
+            }
+            for sid, row in rows
+            if sid in subjects
+        ]
+        if not values:
+            return 0
+        statement = (
+            self._insert(_DELIVERIES).on_conflict_do_nothing(index_elements=_OUTBOX_KEY).returning(_DELIVERIES.c.id)
+        )
+        return len((await connection.execute(statement, values)).all())
 
     async def next_due(self, subject: SubjectRef) -> tuple[str, datetime] | None:
         query = (
@@ -254,50 +397,40 @@ class SqlOutbox(SqlRepository):
         """Extend this worker's lease on the rows it still holds; returns their ids."""
         if not ids:
             return set()
-        held = (
-            update(DeliveryRow)
-            .where(
-                DeliveryRow.id.in_(list(ids)),
-                DeliveryRow.status == "sending",
-                DeliveryRow.claimed_by == worker,
-            )
-            .values(claimed_until=until)
-            .returning(DeliveryRow.id)
-            .execution_options(synchronize_session=False)
-        )
-        async with self.sessions.begin() as session:
-            return set((await session.execute(held)).scalars().all())
+        async with self._writer.begin() as connection:
+            held = await connection.execute(_RENEW, {"ids": list(ids), "b_worker": worker, "b_until": until})
+            return set(held.scalars().all())
 
     async def finish(self, item_id: int, status: OutboxStatus, now: datetime, reason: str | None = None) -> None:
-        async with self.sessions.begin() as session:
-            await session.execute(
-                update(DeliveryRow)
-                .where(DeliveryRow.id == item_id)
-                .values(
-                    status=status,
-                    reason=reason,
-                    claimed_until=None,
-                    sent_at=now if status == "sent" else None,
-                    attempts=DeliveryRow.attempts + (1 if status in ("sent", "failed") else 0),
-                )
-            )
+        """Record a push's end: one Core UPDATE in a transaction of its own (no session, no ORM load), so
+        the write lock is held for one statement and the cost per push stays a single round trip."""
+        values = {
+            "item_id": item_id,
+            "b_status": status,
+            "b_reason": reason,
+            "b_sent_at": now if status == "sent" else None,
+            "b_attempt": 1 if status in ("sent", "failed") else 0,
+        }
+        async with self._writer.begin() as connection:
+            await connection.execute(_FINISH, values)
 
     async def retry(
         self, item_id: int, at: datetime, reason: str, count_attempt: bool = True, delivered: int = 0
     ) -> None:
-        async with self.sessions.begin() as session:
-            await session.execute(
-                update(DeliveryRow)
-                .where(DeliveryRow.id == item_id)
-                .values(
-                    status="pending",
-                    next_attempt_at=at,
-                    reason=reason,
-                    claimed_until=None,
-                    attempts=DeliveryRow.attempts + (1 if count_attempt else 0),
-                    messages_sent=DeliveryRow.messages_sent + delivered,
-                )
-            )
+        values = {
+            "item_id": item_id,
+            "b_at": at,
+            "b_reason": reason,
+            "b_attempt": 1 if count_attempt else 0,
+            "b_delivered": delivered,
+        }
+        async with self._writer.begin() as connection:
+            await connection.execute(_RETRY, values)
+
+    @cached_property
+    def _writer(self) -> AsyncEngine:
+        """The engine as `sessions.begin()` uses it: on SQLite its transactions start with the write lock."""
+        return self.engine.execution_options(**{WRITE_INTENT: True})
 
     async def release_claims(self) -> int:
         """Return rows a dead process left in `sending` to `pending` (SQLite: one process owns the outbox,

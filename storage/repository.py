@@ -1,22 +1,26 @@
 """SqlStore: the repository ports of bot/core implemented with SQLAlchemy sessions.
 
-Each method is one short transaction, so a failing update can't leave another half-written.
+Each write is one short transaction, so a failing update can't leave another half-written. The reads
+every command makes (who is asking, their plan) are plain selects built once, on the command's shared
+connection when the dispatcher opened a unit of work (`storage.unit`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import AsyncIterator, Collection, Sequence
+from contextlib import asynccontextmanager
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, delete, or_, select
+from sqlalchemy import Integer, RowMapping, bindparam, delete, literal, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.types import Chat, ChatKind, Enrolment, Jump, Lang, PauseSpan, SubjectRef, User
 from storage.base import SqlRepository
 from storage.models import CHAT_COLUMNS, USER_COLUMNS, ChatRow, EnrolmentRow, JumpRow, PauseRow, UserRow
-from storage.rows import from_mapping, from_object, labelled
+from storage.rows import from_mapping, from_object, labelled, typed_null
+from storage.unit import reading, unit_of_work
 
 USER_FIELDS = {
     "display_name",
@@ -61,6 +65,48 @@ _CHAT_BY_ID = select(*labelled(CHAT_COLUMNS)).where(
 )
 
 
+# A plan with its pauses and jumps in one statement: the enrolment's own row (once, with no pause), then
+# one row per pause, then one per jump, each carrying the enrolment's columns. `part` orders and tells them
+# apart; typed NULLs fill the columns a part doesn't have (PostgreSQL wants every column of a UNION typed).
+_ENROLMENT_COLUMNS = (
+    EnrolmentRow.id.label("id"),
+    EnrolmentRow.user_id.label("user_id"),
+    EnrolmentRow.chat_id.label("chat_id"),
+    EnrolmentRow.start_date.label("start_date"),
+    EnrolmentRow.created_at.label("created_at"),
+)
+_SUBJECT = or_(EnrolmentRow.user_id == bindparam("user_id"), EnrolmentRow.chat_id == bindparam("chat_id"))
+_NO_DATE = typed_null(PauseRow.start_date)
+_NO_INDEX = typed_null(JumpRow.day_index)
+_ENROLMENT_PARTS = union_all(
+    select(*_ENROLMENT_COLUMNS, literal(0, Integer).label("part"), _NO_DATE.label("d1"), _NO_DATE.label("d2"),
+           _NO_INDEX.label("day_index")).where(_SUBJECT),
+    select(*_ENROLMENT_COLUMNS, literal(1, Integer), PauseRow.start_date, PauseRow.end_date, _NO_INDEX)
+    .join(PauseRow, PauseRow.enrolment_id == EnrolmentRow.id)
+    .where(_SUBJECT),
+    select(*_ENROLMENT_COLUMNS, literal(2, Integer), JumpRow.on_date, _NO_DATE, JumpRow.day_index)
+    .join(JumpRow, JumpRow.enrolment_id == EnrolmentRow.id)
+    .where(_SUBJECT),
+)  # fmt: skip
+_ENROLMENT_BY_SUBJECT = select(_ENROLMENT_PARTS.subquery()).order_by("part", "d1")
+
+
+def enrolment_from_parts(rows: Sequence[RowMapping]) -> Enrolment | None:
+    """The enrolment from the rows of `_ENROLMENT_BY_SUBJECT` (None when there are none)."""
+    if not rows:
+        return None
+    head = rows[0]
+    user_id, chat_id = head["user_id"], head["chat_id"]
+    return Enrolment(
+        id=head["id"],
+        subject=SubjectRef("user", user_id) if user_id is not None else SubjectRef("chat", chat_id),
+        start_date=head["start_date"],
+        created_at=head["created_at"],
+        pauses=tuple(PauseSpan(start=r["d1"], end=r["d2"]) for r in rows if r["part"] == 1),
+        jumps=tuple(Jump(on=r["d1"], day_index=r["day_index"]) for r in rows if r["part"] == 2),
+    )
+
+
 def _subject_filter(subject: SubjectRef) -> Any:
     return EnrolmentRow.user_id == subject.id if subject.kind == "user" else EnrolmentRow.chat_id == subject.id
 
@@ -72,12 +118,18 @@ def _check_fields(fields: dict[str, Any], allowed: set[str]) -> None:
 
 
 class SqlStore(SqlRepository):
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[None]:
+        """One connection for the reads of one command (the dispatcher opens it around each update)."""
+        async with unit_of_work(self.engine):
+            yield
+
     # users -------------------------------------------------------------------------------------------
     async def get_or_create_user(
         self, platform: str, external_id: str, display_name: str, lang: Lang, timezone: str
     ) -> tuple[User, bool]:
         params = {"platform": platform, "external_id": external_id}
-        async with self.engine.connect() as connection:  # the common case: a read, no transaction
+        async with reading(self.engine) as connection:  # the common case: a read, no transaction
             found = (await connection.execute(_USER_BY_ID, params)).mappings().first()
         if found is not None:
             user = from_mapping(User, found)
@@ -136,7 +188,7 @@ class SqlStore(SqlRepository):
         self, platform: str, external_id: str, kind: ChatKind, title: str | None, lang: Lang, timezone: str
     ) -> Chat:
         params = {"platform": platform, "external_id": external_id}
-        async with self.engine.connect() as connection:  # the common case: a read, no transaction
+        async with reading(self.engine) as connection:  # the common case: a read, no transaction
             found = (await connection.execute(_CHAT_BY_ID, params)).mappings().first()
         if found is not None:
             chat = from_mapping(Chat, found)
@@ -213,13 +265,12 @@ class SqlStore(SqlRepository):
 
     # enrolments --------------------------------------------------------------------------------------
     async def get_enrolment(self, subject: SubjectRef) -> Enrolment | None:
-        async with self.sessions() as session:
-            row = (
-                (await session.execute(select(EnrolmentRow).where(_subject_filter(subject))))
-                .unique()
-                .scalar_one_or_none()
-            )
-            return to_enrolment(row) if row else None
+        """Read by nearly every command: one plain select, not an ORM load with its joined collections."""
+        params = {"user_id": subject.id if subject.kind == "user" else None}
+        params["chat_id"] = subject.id if subject.kind == "chat" else None
+        async with reading(self.engine) as connection:
+            rows = (await connection.execute(_ENROLMENT_BY_SUBJECT, params)).mappings().all()
+        return enrolment_from_parts(rows)
 
     async def get_enrolments(self, subjects: Collection[SubjectRef]) -> dict[SubjectRef, Enrolment]:
         user_ids = [s.id for s in subjects if s.kind == "user"]

@@ -32,10 +32,8 @@ class DayLoop:
 
 async def day_loop(repo: AccountabilityRepo, user_id: int, enrolment: Enrolment | None, on: date) -> DayLoop:
     """The learner's state for `on`; the catch-up only for their own plan (a group's cohort moves together)."""
-    rows = await repo.checkins([user_id], on, on)
-    done = rows[0][2] if rows else 0
+    done, last = await repo.day_state(user_id, on)
     if enrolment is None or enrolment.subject.kind != "user" or done:
         return DayLoop(done)
-    last = await repo.last_checkin(user_id, on)
     since = last + timedelta(days=1) if last is not None else enrolment.start_date
     return DayLoop(done, missed_days(enrolment.start_date, enrolment.pauses, enrolment.jumps, since, on))

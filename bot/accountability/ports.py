@@ -61,6 +61,26 @@ class Member:
     pauses: tuple[PauseSpan, ...] = ()  # streak pauses are the member's own (a group's pause isn't theirs)
 
 
+@dataclass(frozen=True, slots=True)
+class Contender:
+    """A roster member as `/top` ranks them: only what ranking and one line of the reply need."""
+
+    user_id: int
+    name: str
+    timezone: str
+    joined_on: date  # the group's local date of joining: the member counts for group days from then
+    latest: DayState | None
+    tasks: int  # tasks checked in over the dates asked for (the group's week so far)
+    pauses: tuple[PauseSpan, ...] = ()  # the member's own plan pauses (their streak skips them)
+
+
+@dataclass(frozen=True, slots=True)
+class Standings:
+    share: int  # the group's share setting (percent of members for a group day to count)
+    contenders: list[Contender]
+    days: dict[date, int]  # the kept group days read with them (see `group_checked_per_day`)
+
+
 class AccountabilityRepo(Protocol):
     """Check-ins, incremental streak states, group rosters and the group-streak share."""
 
@@ -79,8 +99,9 @@ class AccountabilityRepo(Protocol):
 
     async def checkins(self, user_ids: Collection[int], since: date, until: date) -> list[tuple[int, date, int]]: ...
 
-    async def last_checkin(self, user_id: int, until: date) -> date | None:
-        """The latest local date on or before `until` with a check-in (where a catch-up counts from)."""
+    async def day_state(self, user_id: int, on: date) -> tuple[int, date | None]:
+        """(the task mask checked in for `on`, 0 without one; the latest check-in date on or before `on`):
+        what `/today` and the daily push need under a plan day, in one statement."""
         ...
 
     async def mask_counts(self, user_ids: Collection[int], since: date, until: date) -> list[tuple[int, int, int]]:
@@ -89,7 +110,9 @@ class AccountabilityRepo(Protocol):
         ...
 
     async def group_checked_per_day(self, chat_id: int, since: date, until: date) -> dict[date, int]:
-        """Per date, how many active members checked in for it on or after the day they joined."""
+        """Per date, how many active members checked in for it on or after the day they joined. Kept up to date
+        by check-ins, undos, joins and leaves (as a learner's streak states are), so reading a long group
+        streak costs one short row per day, not every member's check-ins."""
         ...
 
     async def join(self, chat_id: int, user_id: int, now: datetime, on: date) -> bool:
@@ -99,6 +122,12 @@ class AccountabilityRepo(Protocol):
     async def leave(self, chat_id: int, user_id: int) -> bool: ...
 
     async def roster(self, chat_id: int) -> list[Member]: ...
+
+    async def standings(self, chat_id: int, since: date, until: date, days_since: date) -> Standings:
+        """Every active member's latest state, own pauses and tasks in the dates `since`..`until`, the
+        group's share and its kept days from `days_since` (none before the first active member joined) up
+        to `until`, in one statement: `/top` ranks the whole roster but shows only a few lines."""
+        ...
 
     async def share(self, chat_id: int) -> int: ...
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from bot.core.clock import Clock, local_today
 from bot.core.metrics import NO_METRICS, Metrics
@@ -14,6 +16,18 @@ from bot.core.types import Chat, Incoming, Lang, SubjectRef, User
 from bot.i18n import Translator, translator
 
 T = TypeVar("T")
+
+
+@runtime_checkable
+class UnitOfWork(Protocol):
+    """A store that can run one command's reads on one connection (SqlStore can; test doubles needn't)."""
+
+    def unit_of_work(self) -> AbstractAsyncContextManager[None]: ...
+
+
+@asynccontextmanager
+async def no_unit_of_work() -> AsyncIterator[None]:
+    yield
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +48,11 @@ class Services:
 
     def port(self, key: Port[T]) -> T:
         return self.ports[key]
+
+    def unit_of_work(self) -> AbstractAsyncContextManager[None]:
+        """What one update runs inside: the store's unit of work when it has one."""
+        store = self.store
+        return store.unit_of_work() if isinstance(store, UnitOfWork) else no_unit_of_work()
 
 
 @dataclass(slots=True)

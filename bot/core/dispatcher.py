@@ -10,6 +10,7 @@ import logging
 import re
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from bot.core.context import Context, Services
 from bot.core.markup import plain
@@ -32,6 +33,26 @@ def clean_name(name: str) -> str:
     return cleaned[:MAX_NAME_CHARS] or "?"
 
 
+@dataclass(frozen=True, slots=True)
+class CommandLine:
+    """A message split once into `/name@bot` and the rest."""
+
+    text: str
+    head: str
+    rest: str
+    name: str  # lowercase, without the slash or a bot mention
+
+    @classmethod
+    def of(cls, raw: str) -> CommandLine:
+        text = raw.strip()
+        head, _sep, rest = text.partition(" ")
+        return cls(text, head, rest, head[1:].split("@", 1)[0].lower())
+
+    @property
+    def is_command(self) -> bool:
+        return self.head.startswith("/")
+
+
 def _as_list(result: Reply | Sequence[Reply]) -> list[Reply]:
     return [result] if isinstance(result, Reply) else list(result)
 
@@ -49,25 +70,25 @@ class Core:
     async def handle(self, incoming: Incoming) -> list[Reply]:
         lang: Lang = lang_from_locale(incoming.user.locale)
         started = time.perf_counter()
+        line = CommandLine.of(incoming.text)  # split once: the handler and the metric label both use it
         try:
-            return await self._handle(incoming)
+            async with self.services.unit_of_work():  # one connection for the update's reads
+                return await self._handle(incoming, line)
         except Exception:
             log.exception("handler failed for %s chat %s", incoming.chat.platform, incoming.chat.chat_id)
             return [Reply(plain(translator(lang)("Sorry, something went wrong on my side. Please try again.")))]
         finally:
-            label = self._metric_label(incoming)
+            label = self._metric_label(incoming, line)
             if label is not None:
                 self.services.metrics.command(label, incoming.chat.platform, time.perf_counter() - started)
 
-    def _metric_label(self, incoming: Incoming) -> str | None:
+    def _metric_label(self, incoming: Incoming, line: CommandLine) -> str | None:
         """A bounded label set: known command names, "button", or "unknown"; plain chatter isn't counted."""
         if incoming.action is not None:
             return "button"
-        head = incoming.text.strip().partition(" ")[0]
-        if not head.startswith("/"):
+        if not line.is_command:
             return None
-        name = head[1:].split("@", 1)[0].lower()
-        return name if self.registry.get(name) is not None else "unknown"
+        return line.name if self.registry.get(line.name) is not None else "unknown"
 
     async def resolve(self, incoming: Incoming) -> tuple[User, Chat | None]:
         """Find or create the user (and group chat); a user who writes again is reachable again."""
@@ -96,11 +117,11 @@ class Core:
                 chat = await store.update_chat(chat.id, active=True)
         return user, chat
 
-    async def _handle(self, incoming: Incoming) -> list[Reply]:
+    async def _handle(self, incoming: Incoming, line: CommandLine) -> list[Reply]:
         _ = translator(lang_from_locale(incoming.user.locale))
-        text = incoming.text.strip()
+        text = line.text
         if incoming.action is None:
-            if not text.startswith("/"):
+            if not line.is_command:
                 if incoming.chat.is_group:
                     return []
                 return [Reply(plain(_("I understand commands. Send /help to see them.")))]
@@ -115,9 +136,8 @@ class Core:
                 return [expired_button(ctx)]
             handler, payload = found
             return _as_list(await handler(ctx, payload))
-        head, _sep, rest = text.partition(" ")
-        name = head[1:].split("@", 1)[0].lower()
-        spec = self.registry.get(name)
+        head, rest = line.head, line.rest
+        spec = self.registry.get(line.name)
         if spec is None or _CONTROL.search(head):
             return [
                 Reply(

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal, Protocol
 
 from bot.core.types import SubjectRef
-from bot.delivery.schedule import DesiredSchedule, DueSchedule, Occurrence
+from bot.delivery.schedule import DesiredSchedule, Occurrence, Recurrence
 
 OutboxStatus = Literal["pending", "sending", "sent", "failed", "skipped"]
 
@@ -28,20 +28,25 @@ class OutboxItem:
 
 
 @dataclass(frozen=True, slots=True)
-class DueRow:
-    platform: str
-    subject: SubjectRef
-    kind: str
+class PlannedRow:
+    """An outbox row a due schedule gets; the recipient and kind come from the schedule itself."""
+
     local_date: date
     due_at: datetime
     status: OutboxStatus = "pending"
     reason: str | None = None
 
 
-@dataclass(slots=True)
-class DueBatch:
-    rows: list[DueRow] = field(default_factory=list)
-    advances: list[tuple[int, Occurrence]] = field(default_factory=list)
+@dataclass(frozen=True, slots=True)
+class DuePlan:
+    """What every schedule sharing one recurrence and due occurrence gets: its rows and its next occurrence."""
+
+    rows: tuple[PlannedRow, ...]
+    advance: Occurrence
+
+
+# Called once per distinct (recurrence, due occurrence) among the claimed schedules, never once per row.
+DuePlanner = Callable[[Recurrence, Occurrence], DuePlan]
 
 
 class OutboxRepo(Protocol):
@@ -53,11 +58,10 @@ class OutboxRepo(Protocol):
         desired: Sequence[tuple[DesiredSchedule, Occurrence]],
     ) -> None: ...
 
-    async def claim_due(
-        self, now: datetime, limit: int, plan: Callable[[list[DueSchedule]], DueBatch]
-    ) -> tuple[int, int]:
-        """Take due schedules (skipping ones another worker holds), record `plan(due)` and advance them
-        in one transaction; returns (schedules taken, rows inserted)."""
+    async def claim_due(self, now: datetime, limit: int, plan: DuePlanner) -> tuple[int, int]:
+        """Take up to `limit` due schedules (skipping ones another worker holds), record what `plan` makes
+        of each group sharing a recurrence and due occurrence, and advance them, in one transaction;
+        returns (schedules taken, rows inserted)."""
         ...
 
     async def next_due(self, subject: SubjectRef) -> tuple[str, datetime] | None: ...

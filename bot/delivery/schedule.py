@@ -3,6 +3,7 @@
 Each subject (a learner, or a group chat) has one schedule row per kind of push (bot/delivery/kinds.py)
 with the next UTC instant it is due. A tick asks storage for rows whose instant has passed, records outbox
 rows for them and moves each schedule on to its next local occurrence, so a loop never stalls after downtime.
+The arithmetic is done once per (recurrence, due occurrence), not once per subject (`DueCalendar`).
 """
 
 from __future__ import annotations
@@ -42,14 +43,12 @@ class DesiredSchedule:
 
 
 @dataclass(frozen=True, slots=True)
-class DueSchedule:
-    id: int
-    platform: str
-    subject: SubjectRef
-    kind: str  # a registered push kind's name
-    recurrence: Recurrence
-    local_date: date
-    due_at: datetime
+class DueOutcome:
+    """What a due schedule comes to at one instant: the occurrences to record and where it moves on to."""
+
+    record: tuple[Occurrence, ...]  # the due one and any passed since, oldest first, at most MAX_CATCH_UP_DAYS
+    today: date  # the subject's local date now: a recorded occurrence on another date was missed
+    advance: Occurrence  # the first occurrence after now
 
 
 def local_instant(on: date, at: time, timezone: str) -> datetime:
@@ -93,3 +92,42 @@ def occurrences(recurrence: Recurrence, after: datetime, until: datetime) -> lis
 def next_occurrence(recurrence: Recurrence, after: datetime) -> Occurrence:
     """The first occurrence strictly after `after`."""
     return next(iter_occurrences(recurrence, after))
+
+
+def due_outcome(recurrence: Recurrence, due: Occurrence, now: datetime) -> DueOutcome:
+    """The catch-up rule for one schedule whose occurrence `due` has passed by `now`."""
+    return _outcome(recurrence, due, now, next_occurrence(recurrence, now))
+
+
+def _outcome(recurrence: Recurrence, due: Occurrence, now: datetime, advance: Occurrence) -> DueOutcome:
+    missed = [due, *occurrences(recurrence, due.due_at, now)]
+    today = now.astimezone(ZoneInfo(recurrence.timezone)).date()
+    return DueOutcome(tuple(missed[-MAX_CATCH_UP_DAYS:]), today, advance)
+
+
+class DueCalendar:
+    """`due_outcome` at one instant, memoized: the thousands of schedules due in a minute share a few zones,
+    times and due occurrences, so each distinct one is worked out once (next instants once per recurrence)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self._next: dict[Recurrence, Occurrence] = {}
+        self._outcomes: dict[tuple[Recurrence, Occurrence], DueOutcome] = {}
+
+    def advance(self, recurrence: Recurrence) -> Occurrence:
+        found = self._next.get(recurrence)
+        if found is None:
+            found = self._next[recurrence] = next_occurrence(recurrence, self.now)
+        return found
+
+    def outcome(self, recurrence: Recurrence, due: Occurrence) -> DueOutcome:
+        key = (recurrence, due)
+        found = self._outcomes.get(key)
+        if found is None:
+            found = self._outcomes[key] = _outcome(recurrence, due, self.now, self.advance(recurrence))
+        return found
+
+    @property
+    def computed(self) -> int:
+        """How many distinct (recurrence, due occurrence) outcomes were worked out."""
+        return len(self._outcomes)

@@ -13,26 +13,38 @@ Policies in one place:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from bot.core.adapter import Adapter, DeliveryResult, RecipientEvents, Target
 from bot.core.clock import Clock
 from bot.core.metrics import Metrics
 from bot.delivery.kinds import Push, Rendered, RenderFailed, Skip
-from bot.delivery.outbox import DueBatch, DueRow, OutboxItem, OutboxRepo
+from bot.delivery.outbox import DuePlan, OutboxItem, OutboxRepo, PlannedRow
 from bot.delivery.render import PushRenderer
-from bot.delivery.schedule import MAX_CATCH_UP_DAYS, DueSchedule, Occurrence, next_occurrence, occurrences
+from bot.delivery.schedule import DueCalendar, Occurrence, Recurrence
 
 log = logging.getLogger(__name__)
+
+MISSED = "missed: the bot was not running on that local day"
 
 Pace = Callable[[Target], Awaitable[None]]
 
 
 async def _no_pace(_target: Target) -> None:
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """Rows claimed together, with what each says (rendered from the recipients' state at claim time)."""
+
+    claimed_at: datetime
+    items: list[OutboxItem]
+    pushes: list[Rendered]
 
 
 class DeliveryService:
@@ -47,7 +59,7 @@ class DeliveryService:
         *,
         worker_id: str = "main",
         pace: Pace = _no_pace,
-        batch_size: int = 500,
+        batch_size: int = 2000,  # schedules per claim transaction: few round trips, a short write lock
         claim_size: int = 50,
         lease: timedelta = timedelta(minutes=2),
         max_attempts: int = 5,
@@ -71,36 +83,27 @@ class DeliveryService:
 
         Safe in every worker: each batch of due schedules is claimed, recorded and advanced in one
         transaction (on PostgreSQL with SKIP LOCKED), and outbox rows are unique per recipient and day."""
-        now = self.clock.now()
+        calendar = DueCalendar(self.clock.now())  # one instant for the whole tick, its arithmetic shared
         written = 0
         while True:
-            taken, inserted = await self.outbox.claim_due(now, self.batch_size, lambda due: self._plan(due, now))
+            taken, inserted = await self.outbox.claim_due(
+                calendar.now, self.batch_size, lambda recurrence, due: self._plan(calendar, recurrence, due)
+            )
             written += inserted
             if taken < self.batch_size:
                 return written
 
-    def _plan(self, due: list[DueSchedule], now: datetime) -> DueBatch:
-        """The outbox rows and schedule advances for a batch of due schedules (pure: no I/O)."""
-        batch = DueBatch()
-        for schedule in due:
-            missed = [Occurrence(schedule.local_date, schedule.due_at)]
-            missed += occurrences(schedule.recurrence, schedule.due_at, now)
-            today = now.astimezone(ZoneInfo(schedule.recurrence.timezone)).date()
-            for occurrence in missed[-MAX_CATCH_UP_DAYS:]:
-                on_time = occurrence.local_date == today
-                batch.rows.append(
-                    DueRow(
-                        schedule.platform,
-                        schedule.subject,
-                        schedule.kind,
-                        occurrence.local_date,
-                        occurrence.due_at,
-                        "pending" if on_time else "skipped",
-                        None if on_time else "missed: the bot was not running on that local day",
-                    )
-                )
-            batch.advances.append((schedule.id, next_occurrence(schedule.recurrence, now)))
-        return batch
+    @staticmethod
+    def _plan(calendar: DueCalendar, recurrence: Recurrence, due: Occurrence) -> DuePlan:
+        """The outbox rows and the next occurrence for every schedule with this recurrence and due
+        occurrence (pure: no I/O): the ones on the subject's local today are sent, earlier ones skipped."""
+        outcome = calendar.outcome(recurrence, due)
+        rows = tuple(
+            PlannedRow(o.local_date, o.due_at) if o.local_date == outcome.today
+            else PlannedRow(o.local_date, o.due_at, "skipped", MISSED)
+            for o in outcome.record
+        )  # fmt: skip
+        return DuePlan(rows, outcome.advance)
 
     # sending -------------------------------------------------------------------------------------------
     async def drain(self) -> int:
@@ -115,29 +118,55 @@ class DeliveryService:
             return await self._drain()
 
     async def _drain(self) -> int:
+        """Claim and render the next batch while this one is sent: the reads and the rendering then wait on
+        nothing the sends wait on, and no gap opens in the platform's budget between batches. The sends
+        themselves stay one at a time, each recorded before the next starts."""
+        if not self.adapters:
+            return 0
         sent = 0
-        while self.adapters:
-            claimed_at = self.clock.now()
-            platforms = list(self.adapters)
-            items = await self.outbox.claim(claimed_at, self.worker_id, platforms, self.claim_size, self.lease)
-            if not items:
-                return sent
+        batch = await self._next_batch()
+        while batch is not None:
+            upcoming = asyncio.create_task(self._next_batch(), name="delivery-next-batch")
             try:
-                pushes = await self.renderer.render_batch(items)
-            except Exception as error:
-                log.exception("rendering a batch of %d pushes failed", len(items))
-                failed: Rendered = RenderFailed(f"internal error while rendering: {type(error).__name__}")
-                pushes = [failed] * len(items)
-            held = {item.id for item in items}
-            for index, (item, push) in enumerate(zip(items, pushes, strict=True)):
-                now = self.clock.now()
-                if now - claimed_at >= self.lease / 2:
-                    # Slow sends (a long flood wait): keep the rest of the batch, and drop what another
-                    # worker took over after our lease ran out, so neither of us sends it twice.
-                    held = await self.outbox.renew([i.id for i in items[index:]], self.worker_id, now + self.lease)
-                    claimed_at = now
-                if item.id in held:
-                    sent += await self.send(item, push)
+                sent += await self._send_batch(batch)
+            except BaseException:
+                upcoming.cancel()
+                with contextlib.suppress(BaseException):
+                    await upcoming
+                raise
+            # Nothing was claimable when we looked ahead: rows may have fallen due since (a retry after a
+            # flood wait), so look once more before calling the outbox drained.
+            batch = await upcoming or await self._next_batch()
+        return sent
+
+    async def _next_batch(self) -> _Batch | None:
+        """The next claim with its pushes rendered (a batch's reads are a few statements, not several a push)."""
+        claimed_at = self.clock.now()
+        items = await self.outbox.claim(claimed_at, self.worker_id, list(self.adapters), self.claim_size, self.lease)
+        if not items:
+            return None
+        try:
+            pushes = await self.renderer.render_batch(items)
+        except Exception as error:
+            log.exception("rendering a batch of %d pushes failed", len(items))
+            failed: Rendered = RenderFailed(f"internal error while rendering: {type(error).__name__}")
+            pushes = [failed] * len(items)
+        return _Batch(claimed_at, items, pushes)
+
+    async def _send_batch(self, batch: _Batch) -> int:
+        sent = 0
+        claimed_at, items = batch.claimed_at, batch.items
+        held = {item.id for item in items}
+        for index, (item, push) in enumerate(zip(items, batch.pushes, strict=True)):
+            now = self.clock.now()
+            if now - claimed_at >= self.lease / 2:
+                # Slow sends (a long flood wait, or a batch that waited behind the one before it): keep the
+                # rest of the batch, and drop what another worker took over after our lease ran out, so
+                # neither of us sends it twice.
+                held = await self.outbox.renew([i.id for i in items[index:]], self.worker_id, now + self.lease)
+                claimed_at = now
+            if item.id in held:
+                sent += await self.send(item, push)
         return sent
 
     async def send(self, item: OutboxItem, push: Rendered) -> bool:

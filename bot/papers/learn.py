@@ -12,14 +12,16 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.sparse import csr_matrix, vstack
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.svm import LinearSVC
 
 from bot.papers.ports import Paper
+
+if TYPE_CHECKING:  # scikit-learn and scipy take a second to import: only the first ranking pays for them
+    from scipy.sparse import csr_matrix
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 MANY_PAPERS = 20  # below this (tests, a holiday) every word counts
 WEAK_NEGATIVES = 200  # unlabelled papers sampled as weak negatives when few papers are disliked
@@ -38,6 +40,9 @@ def fit_features(papers: Sequence[Paper]) -> tuple[TfidfVectorizer, csr_matrix]:
     dot). Unigrams, not bigrams: bigram vocabularies make scikit-learn hold the GIL for hundreds of ms in C
     code (measured: 280-590 ms for 5,000 papers), stalling the event loop even from a worker thread.
     A handful of stop-word-only papers (tests, a quiet day) falls back to characters rather than failing."""
+    from scipy.sparse import csr_matrix
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     texts = [paper_text(p) for p in papers]
     many = len(texts) >= MANY_PAPERS
     vectorizer = TfidfVectorizer(
@@ -101,6 +106,9 @@ def taste_scores(
 
 
 def _train_and_score(vectorizer: TfidfVectorizer, features: csr_matrix, taste: Taste) -> TasteScores:
+    from scipy.sparse import csr_matrix, vstack
+    from sklearn.svm import LinearSVC
+
     liked = csr_matrix(vectorizer.transform([paper_text(p) for p in taste.liked]))
     disliked = csr_matrix(vectorizer.transform([paper_text(p) for p in taste.disliked])) if taste.disliked else None
     rng = np.random.default_rng(0)  # deterministic: the same feedback gives the same list

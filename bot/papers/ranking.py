@@ -28,11 +28,10 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 import bm25s
 import numpy as np
-from scipy.sparse import csr_matrix
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from bot.core.markup import Rich, bold, italic, join, link, plain
 from bot.core.types import Button, Lang, Reply
@@ -42,6 +41,10 @@ from bot.papers.learn import Taste, fit_features, taste_scores
 from bot.papers.ports import Feedback, Paper, PaperRepo
 from bot.plan import Plan
 from bot.plan.calendar import PlanDay
+
+if TYPE_CHECKING:  # a second of imports that only the first ranking should pay for (see bot/papers/learn.py)
+    from scipy.sparse import csr_matrix
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +139,7 @@ def index_key(papers: Sequence[Paper]) -> IndexKey:
     return tuple((p.arxiv_id, p.version, p.announce_type) for p in papers)
 
 
-IndexParts = tuple[bm25s.BM25, TfidfVectorizer, csr_matrix]
+IndexParts = tuple["bm25s.BM25", "TfidfVectorizer", "csr_matrix"]
 # From this many papers on, a cold build runs in a worker process. bm25s and scikit-learn hold the GIL in
 # their C code while indexing, so from a thread a build of 5,000 papers still stalled the event loop for
 # ~75 ms; a process costs ~1 s of start-up once, which small sets (tests, a quiet week) are spared.

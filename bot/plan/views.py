@@ -39,6 +39,37 @@ def day_buttons(
     return buttons
 
 
+_RENDERED: dict[tuple[int, int, str, int], tuple[Plan, Rich]] = {}
+_RENDERED_MAX = 512  # 20 weeks x 2 languages x 8 check-in masks: every case fits
+
+
+def week_part(plan: Plan, week: int, _: Translator, done: int = 0) -> Rich:
+    """A plan week's heading, topics and daily tasks (✓ on those in `done`): the same text for everyone in
+    that week, language and check-in state, so it is built once per process and then reused.
+
+    Keyed by the plan object's identity (plans are immutable and loaded once); the entry keeps the plan
+    itself, so a recycled id can't serve another plan's text."""
+    key = (id(plan), week, _.lang, done)
+    cached = _RENDERED.get(key)
+    if cached is not None and cached[0] is plan:
+        return cached[1]
+    block = plan.block_for_week(week)
+    rendered = join(
+        [
+            block_heading(plan, block, week, _),
+            plain(""),
+            topics(block, _, plan.phase_for_week(week).column),
+            plain(""),
+            bold(_("Today's tasks")),
+            task_lines(block, _, done),
+        ]
+    )
+    if len(_RENDERED) >= _RENDERED_MAX:
+        _RENDERED.clear()
+    _RENDERED[key] = (plan, rendered)
+    return rendered
+
+
 def block_heading(plan: Plan, block: Block, week: int, _: Translator) -> Rich:
     phase = plan.phase_for_week(week)
     weeks = (
@@ -138,15 +169,9 @@ def day_view(
         if len(parts) == 1:
             parts.append(plain(_("No fixed slot today; review, build, or rest.")))
         return join(parts)
-    block = plan.block_for_week(day.week)
     parts = [
         bold(_("Week {week} · Day {day}", week=day.week, day=day.day)) + plain(f" — {on.isoformat()}"),
-        block_heading(plan, block, day.week, _),
-        plain(""),
-        topics(block, _, plan.phase_for_week(day.week).column),
-        plain(""),
-        bold(_("Today's tasks")),
-        task_lines(block, _, done),
+        week_part(plan, day.week, _, done),
     ]
     slots = slot_lines(plan, day, on, reading_day, _)
     if slots:

@@ -1,0 +1,151 @@
+"""What `/today` costs the database: the statements it sends and the pooled connections it takes.
+
+Counted with SQLAlchemy's events on the real engine, so a new read on the path (or a read that leaves the
+command's unit of work for a connection of its own) changes a number here and fails the test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.app import Runtime
+from bot.core.clock import ManualClock
+from bot.core.types import ChatRef
+from storage.unit import reading, unit_capacity, unit_of_work
+from tests.support import Chatter
+
+GROUP = ChatRef("console", "-42", "group", "Readers")
+
+
+@dataclass
+class Cost:
+    statements: int = 0
+    connections: int = 0
+
+
+@contextmanager
+def counted(app: Runtime) -> Iterator[Cost]:
+    cost = Cost()
+    engine = app.database.engine.sync_engine
+
+    def statement(*_args: Any) -> None:
+        cost.statements += 1
+
+    def checkout(*_args: Any) -> None:
+        cost.connections += 1
+
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine.pool, "checkout", checkout)
+    try:
+        yield cost
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine.pool, "checkout", checkout)
+
+
+async def cost_of(app: Runtime, chatter: Chatter, text: str) -> Cost:
+    with counted(app) as cost:
+        await chatter.say(text)
+    return cost
+
+
+async def test_today_before_a_check_in_is_three_reads_on_one_connection(app: Runtime, ann: Chatter) -> None:
+    await ann.say("/start 2026-11-16")
+    # who is asking, their plan (pauses and jumps in the same statement), today's mask and last check-in together
+    assert await cost_of(app, ann, "/today") == Cost(statements=3, connections=1)
+
+
+async def test_today_offers_the_catch_up_from_the_last_check_in(app: Runtime, ann: Chatter, clock: ManualClock) -> None:
+    """The one statement's second half: missed days count from the day after the last check-in."""
+    await ann.say("/start 2026-11-16")
+    await ann.say("/done")
+    clock.advance(timedelta(days=4))  # three plan days missed since the check-in, today open
+    cost = await cost_of(app, ann, "/today")
+    assert "You missed 3 plan days since your last check-in." in await ann.text("/today")
+    assert cost == Cost(statements=3, connections=1)
+
+
+async def test_today_after_a_check_in_needs_no_look_back(app: Runtime, ann: Chatter) -> None:
+    await ann.say("/start 2026-11-16")
+    await ann.say("/pause")
+    await ann.say("/resume")  # a pause and a jump-free plan still come back in the plan's one statement
+    await ann.say("/done")
+    cost = await cost_of(app, ann, "/today")
+    assert "✓" in (await ann.text("/today"))
+    assert cost == Cost(statements=3, connections=1)
+
+
+async def test_today_in_a_group_reads_user_chat_and_plan(app: Runtime) -> None:
+    admin = Chatter(app.core, user_id="1", name="Ann", chat=GROUP, admin=True)
+    await admin.say("/start 2026-11-16")
+    assert await cost_of(app, admin, "/today") == Cost(statements=3, connections=1)
+
+
+async def test_a_new_users_first_today_still_answers(app: Runtime, ann: Chatter) -> None:
+    """The unit of work is only for reads: creating the user writes on a connection of its own."""
+    reply = await ann.text("/today")
+    assert "/start" in reply
+    assert await cost_of(app, ann, "/today") == Cost(statements=2, connections=1)
+
+
+async def test_a_task_started_inside_a_unit_reads_on_a_connection_of_its_own(app: Runtime) -> None:
+    engine = app.database.engine
+    async with unit_of_work(engine):
+        async with reading(engine) as first, reading(engine) as second:
+            assert first is second  # the command's reads share one connection
+
+        async def elsewhere() -> AsyncConnection:
+            async with reading(engine) as connection:
+                return connection
+
+        assert await asyncio.create_task(elsewhere()) is not first  # never two tasks on one connection
+
+
+async def test_units_hold_at_most_half_the_pool_so_writers_always_find_a_connection(app: Runtime) -> None:
+    """Many commands at once, each holding its unit's connection while it writes on another: without the
+    cap they could take every pooled connection and then all wait for a second one forever."""
+    engine = app.database.engine
+    pool = engine.sync_engine.pool
+    capacity = unit_capacity(pool)
+    assert 0 < capacity < pool.size() + pool._max_overflow  # type: ignore[attr-defined]
+    release, all_in = asyncio.Event(), asyncio.Event()
+    commands = capacity + 5
+    entered = 0
+
+    async def command() -> None:
+        nonlocal entered
+        async with unit_of_work(engine):
+            async with reading(engine) as connection:
+                await connection.execute(text("SELECT 1"))
+            entered += 1
+            if entered == commands:
+                all_in.set()
+            await release.wait()
+
+    tasks = [asyncio.create_task(command()) for _ in range(commands)]
+    await asyncio.wait_for(all_in.wait(), 30)
+    assert pool.checkedout() == capacity  # type: ignore[attr-defined]  # the others read and gave theirs back
+    release.set()
+    await asyncio.gather(*tasks)
+    assert pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+async def test_top_is_the_caller_the_group_and_one_statement_of_standings(app: Runtime) -> None:
+    """The roster, each member's latest state, own pauses and week's tasks, the share and the kept group
+    days come in one statement, whatever the group's size."""
+    admin = Chatter(app.core, user_id="1", name="Ann", chat=GROUP, admin=True)
+    await admin.say("/start 2026-11-16")
+    members = [Chatter(app.core, user_id=str(n), name=f"M{n}", chat=GROUP) for n in range(2, 30)]
+    for member in members:
+        await member.say("/done")
+    await admin.say("/join")
+    # who is asking, the group, the standings (with the kept group days)
+    assert await cost_of(app, admin, "/top") == Cost(statements=3, connections=1)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 import migrations
-from storage.db import SQLITE_BUSY_TIMEOUT_MS
+from storage.db import SQLITE_BUSY_TIMEOUT_MS, begin_immediate
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -36,13 +39,29 @@ def _run(connection: Connection, revision: str, downgrade: bool) -> None:
 MIGRATION_LOCK_ID = 0x5354_5544
 
 
+@functools.cache
+def head_revision() -> str | None:
+    """The newest revision of the migrations shipped with this code (read once: they can't change)."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def _current_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Apply migrations in one transaction, so a process killed halfway leaves the schema as it was.
 
+    A database already at head (every start but the first) is left alone after one read: no write lock,
+    so a console starting beside a busy `studybuddy run` on the same SQLite file does not queue behind it.
     Workers starting at the same time take turns on PostgreSQL (a transaction-scoped advisory lock), so the
     second one finds the schema already at head instead of failing on CREATE TABLE. On SQLite the driver
     would commit each CREATE TABLE on its own; a migration engine of its own makes the DDL transactional.
     """
+    if revision == "head":
+        async with engine.connect() as connection:
+            if await connection.run_sync(_current_revision) == head_revision():
+                return
     if engine.dialect.name == "sqlite":
         migrating = transactional_sqlite(engine)
         try:
@@ -78,7 +97,7 @@ def transactional_sqlite(engine: AsyncEngine) -> AsyncEngine:
 
     @event.listens_for(migrating.sync_engine, "begin")
     def _begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        begin_immediate(connection.connection.dbapi_connection)  # waits out another process's write
 
     return migrating
 

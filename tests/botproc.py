@@ -27,8 +27,11 @@ def bot_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-async def start_bot(tmp_path: Path, env: dict[str, str], *command: str) -> asyncio.subprocess.Process:
-    """`python -m bot run` (or another subcommand) in `tmp_path`, with pipes for its output."""
+async def start_bot(
+    tmp_path: Path, env: dict[str, str], *command: str, stdin: int | None = None
+) -> asyncio.subprocess.Process:
+    """`python -m bot run` (or another subcommand) in `tmp_path`, with pipes for its output (and for its
+    input with `stdin=asyncio.subprocess.PIPE`, e.g. a scripted console)."""
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -36,6 +39,7 @@ async def start_bot(tmp_path: Path, env: dict[str, str], *command: str) -> async
         *(command or ("run",)),
         cwd=tmp_path,  # no stray .env from the repo
         env=env,
+        stdin=stdin,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )

@@ -11,7 +11,17 @@ from bot.core.adapter import Adapter
 from bot.core.clock import ManualClock
 from bot.core.dispatcher import Core
 from bot.delivery.service import DeliveryService
-from tests.support import Chatter, PgDatabase, RecordingDeliverer, at, make_runtime
+from tests.support import (
+    Chatter,
+    PgDatabase,
+    RecordingDeliverer,
+    at,
+    copy_sqlite_database,
+    drop_pg_database,
+    make_runtime,
+    migrated_pg_template,
+    migrated_sqlite_template,
+)
 
 # Set TEST_DATABASE_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/studybuddy_test) to run every
 # database test on PostgreSQL as well; each such test gets a database of its own, dropped afterwards.
@@ -20,6 +30,9 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sqlite_only: a test of SQLite behaviour; not run on PostgreSQL")
+    config.addinivalue_line(
+        "markers", "empty_database: `database_url` is an empty database (no migration applied), not one at head"
+    )
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -38,13 +51,36 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("database_url", backends, indirect=True)
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrated once per test process; every test gets a copy (the migrations themselves are tested on
+    empty databases: the `empty_database` marker)."""
+    return migrated_sqlite_template(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    assert TEST_DATABASE_URL is not None
+    name = migrated_pg_template(TEST_DATABASE_URL, os.environ.get("PYTEST_XDIST_WORKER", "main"))
+    yield name
+    drop_pg_database(TEST_DATABASE_URL, name)
+
+
 @pytest.fixture
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of this test's own, already at the head revision (as a started bot leaves it), or
+    empty for a test marked `empty_database`."""
+    empty = request.node.get_closest_marker("empty_database") is not None
     if getattr(request, "param", "sqlite") == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'studybuddy.db'}"
+        target = tmp_path / "studybuddy.db"
+        if empty:
+            yield f"sqlite+aiosqlite:///{target}"
+        else:
+            yield copy_sqlite_database(request.getfixturevalue("sqlite_template"), target)
         return
     assert TEST_DATABASE_URL is not None
-    with PgDatabase(TEST_DATABASE_URL) as url:
+    template = "template0" if empty else request.getfixturevalue("pg_template")
+    with PgDatabase(TEST_DATABASE_URL, template) as url:
         yield url
 
 

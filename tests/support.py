@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import shutil
+import sqlite3
 import uuid
 from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, MetaData, create_engine, select
+from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -97,15 +101,19 @@ def make_runtime(
 
 
 def snapshot(database_url: str) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, to prove that a bad input changed nothing."""
-    engine = create_engine(sync_url(database_url))
+    """Every row of every table, to prove that a bad input changed nothing.
+
+    The tables are the models' (a migrated database has exactly those, tests/integration/test_migrations.py
+    checks it), not reflected from the database: reflection costs half a second a call.
+    """
+    from storage.schema import metadata
+
+    engine = create_engine(sync_url(database_url), poolclass=NullPool)
     try:
-        meta = MetaData()
-        meta.reflect(engine)
         with engine.connect() as connection:
             return {
                 name: sorted(tuple(map(repr, row)) for row in connection.execute(select(table)))
-                for name, table in meta.tables.items()
+                for name, table in metadata.tables.items()
             }
     finally:
         engine.dispose()
@@ -129,25 +137,79 @@ def pg_admin_engine(admin_url: str) -> Engine:
 
 
 class PgDatabase:
-    """A fresh, empty PostgreSQL database for one test: created from template0, dropped (FORCE) after.
+    """A fresh PostgreSQL database for one test, dropped (FORCE) after: empty (from template0), or a copy
+    of `template`, a database already migrated to head (see `migrated_pg_template`).
 
     A database per test rather than one shared schema: tests (and the bot subprocesses they start) can
     never see each other's rows, and a leftover connection cannot block the next test.
     """
 
-    def __init__(self, admin_url: str) -> None:
+    def __init__(self, admin_url: str, template: str = "template0") -> None:
         self.admin_url = admin_url
+        self.template = template
         self.name = f"sb_{uuid.uuid4().hex[:16]}"
 
     def __enter__(self) -> str:
         with pg_admin_engine(self.admin_url).connect() as connection:
-            connection.exec_driver_sql(f"CREATE DATABASE \"{self.name}\" TEMPLATE template0 ENCODING 'UTF8'")
+            connection.exec_driver_sql(f'CREATE DATABASE "{self.name}" TEMPLATE "{self.template}" ENCODING \'UTF8\'')
         url = make_url(self.admin_url).set(database=self.name)
         return url.render_as_string(hide_password=False)
 
     def __exit__(self, *exc_info: object) -> None:
         with pg_admin_engine(self.admin_url).connect() as connection:
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+def _migrate(database_url: str) -> None:
+    """The real Alembic migrations, run once, outside any event loop."""
+    from storage.db import create_engine as create_async_engine
+    from storage.migrate import upgrade
+
+    async def run() -> None:
+        engine = create_async_engine(database_url)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+def migrated_sqlite_template(directory: Path) -> Path:
+    """A SQLite file migrated to head by the real migrations, checkpointed so that the file alone is
+    the whole database: each test copies it instead of running every migration again."""
+    path = directory / "template.db"
+    _migrate(f"sqlite+aiosqlite:///{path}")
+    with closing(sqlite3.connect(path)) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
+def copy_sqlite_database(template: Path, target: Path) -> str:
+    shutil.copyfile(template, target)
+    return f"sqlite+aiosqlite:///{target}"
+
+
+def migrated_pg_template(admin_url: str, worker: str) -> str:
+    """A PostgreSQL database migrated to head, the template of this test process's databases.
+
+    One per xdist worker: CREATE DATABASE ... TEMPLATE needs a template nobody else is connected to.
+    Its name is returned; `drop_pg_database` removes it at the end of the session.
+    """
+    name = f"sb_template_{worker}_{uuid.uuid4().hex[:8]}"
+    with pg_admin_engine(admin_url).connect() as connection:
+        connection.exec_driver_sql(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'")
+    try:
+        _migrate(make_url(admin_url).set(database=name).render_as_string(hide_password=False))
+    except BaseException:
+        drop_pg_database(admin_url, name)
+        raise
+    return name
+
+
+def drop_pg_database(admin_url: str, name: str) -> None:
+    with pg_admin_engine(admin_url).connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def clock_at(text: str, tz: str = "UTC") -> ManualClock:

@@ -12,6 +12,8 @@ from storage.db import create_engine
 from storage.migrate import downgrade, upgrade
 from storage.schema import metadata
 
+pytestmark = pytest.mark.empty_database  # each test starts from no schema at all
+
 
 def _diff(connection: Connection) -> list:
     context = MigrationContext.configure(connection, opts={"compare_type": True})

@@ -25,6 +25,7 @@ from bot.accountability.feature import FEATURE as ACCOUNTABILITY_FEATURE
 from bot.accountability.ports import ACCOUNTABILITY
 from bot.buddies.feature import FEATURE as BUDDIES_FEATURE
 from bot.buddies.ports import BUDDIES
+from bot.calendar.feature import FEATURE as CALENDAR_FEATURE
 from bot.config import Settings
 from bot.core import help as help_command
 from bot.core.adapter import Adapter, RecipientEvents
@@ -34,6 +35,7 @@ from bot.core.dispatcher import Core
 from bot.core.metrics import NO_METRICS, Metrics
 from bot.core.ports import NO_SCHEDULES, Ports, Schedules
 from bot.core.registry import Registry
+from bot.dashboard.feature import FEATURE as DASHBOARD_FEATURE
 from bot.delivery.kinds import Feature, PushKinds
 from bot.delivery.pacing import Pacer, shared_limits
 from bot.delivery.recipients import StoreRecipients
@@ -47,6 +49,10 @@ from bot.papers.feature import FEATURE as PAPERS_FEATURE
 from bot.papers.ingest import ArxivIngestJob
 from bot.papers.ports import PAPERS
 from bot.plan.feature import FEATURE as PLAN_FEATURE
+from bot.web.links import WEB_LINKS, WebLinks
+from bot.web.server import WebServer
+from bot.web.tokens import WEB_TOKENS
+from bot.web.versions import WEB_VERSIONS
 from storage.accountability import SqlAccountability
 from storage.buddies import SqlBuddies
 from storage.db import create_engine, default_database_url, is_sqlite, ping
@@ -54,6 +60,7 @@ from storage.migrate import upgrade
 from storage.outbox import SqlOutbox
 from storage.papers import SqlPaperStore
 from storage.repository import SqlStore
+from storage.web import SqlWebTokens
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +71,8 @@ FEATURES: tuple[Feature, ...] = (
     PAPERS_FEATURE,
     ACCOUNTABILITY_FEATURE,
     BUDDIES_FEATURE,
+    CALENDAR_FEATURE,
+    DASHBOARD_FEATURE,
     HELP_FEATURE,
 )
 INGEST_EVERY = timedelta(minutes=15)
@@ -85,7 +94,7 @@ class Database:
     pending at start. On PostgreSQL other workers may hold them, so their leases decide instead.
     """
 
-    def __init__(self, url: str, owns_delivery: bool = False) -> None:
+    def __init__(self, url: str, owns_delivery: bool = False, clock: Clock | None = None) -> None:
         self.url = url
         self.owns_delivery = owns_delivery and is_sqlite(url)
         self.engine: AsyncEngine = create_engine(url)
@@ -94,6 +103,7 @@ class Database:
         self.outbox = SqlOutbox(self.engine)
         self.accountability = SqlAccountability(self.engine)
         self.buddies = SqlBuddies(self.engine)
+        self.web = SqlWebTokens(self.engine, clock.now) if clock is not None else SqlWebTokens(self.engine)
 
     @property
     def sqlite(self) -> bool:
@@ -149,6 +159,7 @@ class Runtime:
     scheduler: Scheduler | None  # None where nothing is pushed (the console, one-off CLI commands)
     ingest: ArxivIngestJob | None
     ops: OpsServer | None
+    web: WebServer | None  # None without WEB_PORT: no public pages
     metrics: Metrics
     components: tuple[Component, ...] = field(repr=False)
     lifecycle: Lifecycle = field(default_factory=lambda: Lifecycle(), repr=False)
@@ -228,7 +239,7 @@ def bootstrap(
         delivering = deliver
     else:
         delivering = bool(settings.secrets_of_adapters()) if adapters is None else callable(adapters) or bool(adapters)
-    database = Database(settings.database_url or default_database_url(), owns_delivery=delivering)
+    database = Database(settings.database_url or default_database_url(), owns_delivery=delivering, clock=clock)
     worker = worker_id or worker_name()
     if metrics is None:
         metrics = PrometheusMetrics() if settings.health_port is not None else NO_METRICS
@@ -241,7 +252,16 @@ def bootstrap(
         clock=clock,
         registry=registry,
         schedules=schedules,
-        ports=Ports({PAPERS: database.papers, ACCOUNTABILITY: database.accountability, BUDDIES: database.buddies}),
+        ports=Ports(
+            {
+                PAPERS: database.papers,
+                ACCOUNTABILITY: database.accountability,
+                BUDDIES: database.buddies,
+                WEB_TOKENS: database.web,
+                WEB_VERSIONS: database.web,
+                WEB_LINKS: web_links(settings),
+            }
+        ),
         default_timezone=settings.default_timezone,
         metrics=metrics,
     )
@@ -270,7 +290,11 @@ def bootstrap(
             [("arxiv.ingest", ingest_job, IntervalTrigger(seconds=INGEST_EVERY.total_seconds()))] if ingest_job else []
         )
         scheduler = Scheduler(delivery, extra_jobs=jobs)
-    components: list[Component] = [c for c in (ops, ingest_job) if c is not None]
+    web = None
+    if settings.web_port is not None:
+        pages = [page for feature in features for page in feature.pages]
+        web = WebServer(pages, services, host=settings.web_listen, port=settings.web_port)
+    components: list[Component] = [c for c in (ops, web, ingest_job) if c is not None]
     components += platform_adapters
     if scheduler is not None:
         components.append(scheduler)
@@ -288,9 +312,24 @@ def bootstrap(
         scheduler=scheduler,
         ingest=ingest_job,
         ops=ops,
+        web=web,
         metrics=metrics,
         components=tuple(components),
     )
+
+
+def web_links(settings: Settings) -> WebLinks | None:
+    """The address users get in links: PUBLIC_URL, else the server's own; None when no pages are served."""
+    if settings.web_port is None:
+        return None
+    if settings.public_url:
+        return WebLinks(settings.public_url)
+    if settings.web_listen in ("0.0.0.0", "::", ""):
+        log.warning(
+            "WEB_LISTEN=%s without PUBLIC_URL: links will name that address; set PUBLIC_URL", settings.web_listen
+        )
+    host = f"[{settings.web_listen}]" if ":" in settings.web_listen else settings.web_listen
+    return WebLinks(f"http://{host}:{settings.web_port}")
 
 
 def build_delivery(
@@ -302,7 +341,12 @@ def build_delivery(
     recipients: StoreRecipients,
     worker: str,
 ) -> DeliveryService:
-    """Pushes through the given adapters, paced per platform; several workers split each platform's rate."""
+    """Pushes through the given adapters, paced per platform; several workers split each platform's rate.
+
+    An adapter with its own send budget (Telegram, Discord) paces every message it sends, replies first;
+    delivery paces only the others."""
+    from bot.delivery.pacing import self_paced
+
     limits = shared_limits(settings.delivery_workers, settings.delivery_rate_per_second)
     lease = settings.delivery_lease_seconds
     rates = [limits[a.platform].per_second for a in adapters if a.platform in limits]  # unpaced: no bound
@@ -315,7 +359,7 @@ def build_delivery(
         services.clock,
         services.metrics,
         worker_id=worker,
-        pace=Pacer(limits),
+        pace=Pacer(limits, skip=self_paced(adapters)),
         claim_size=claim_size,
         lease=timedelta(seconds=lease),
     )
@@ -324,16 +368,18 @@ def build_delivery(
 def configured_adapters(
     settings: Settings, core: Core, recipients: StoreRecipients, database: Database
 ) -> list[Adapter]:
-    """Every adapter whose token is set, given only what it needs."""
+    """Every adapter whose token is set, given only what it needs: each gets its platform's one send
+    budget (this worker's share), which its replies and pushes draw from."""
+    from bot.delivery.pacing import platform_budgets
+
     adapters: list[Adapter] = []
+    budgets = platform_budgets(shared_limits(settings.delivery_workers, settings.delivery_rate_per_second))
     if settings.telegram_bot_token is not None and settings.telegram_bot_token.get_secret_value():
         from bot.adapters.telegram import TelegramAdapter
-        from bot.adapters.telegram.ptb import default_rate_limiter
 
         secret = settings.telegram_webhook_secret
         if settings.telegram_webhook_url and secret is None and settings.delivery_workers > 1:
             log.warning("several workers in webhook mode need one shared TELEGRAM_WEBHOOK_SECRET")
-        pace = shared_limits(settings.delivery_workers, settings.delivery_rate_per_second)["telegram"]
         adapters.append(
             TelegramAdapter(
                 core,
@@ -344,7 +390,7 @@ def configured_adapters(
                 webhook_secret=secret.get_secret_value() if secret is not None else None,
                 webhook_listen=settings.telegram_webhook_listen,
                 webhook_port=settings.telegram_webhook_port,
-                rate_limiter=default_rate_limiter(pace.per_second),
+                budget=budgets["telegram"],
                 receive_updates=settings.telegram_updates,
             )
         )
@@ -359,6 +405,7 @@ def configured_adapters(
                 settings.discord_bot_token.get_secret_value(),
                 settings_store=database.store,
                 guild_id=settings.discord_guild_id,
+                budget=budgets["discord"],
             )
         )
     return adapters

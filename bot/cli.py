@@ -111,6 +111,8 @@ async def _console(args: argparse.Namespace) -> int:
     runtime = bootstrap(settings, adapters=[], deliver=False)
     await runtime.open()
     try:
+        if runtime.web is not None:  # with WEB_PORT the console's /calendar links open too
+            await runtime.web.start()
         user = args.user or getpass.getuser() or "me"
         data = Path(user_data_dir("studybuddy", appauthor=False))
         history = data / f"console-history-{file_stem(user)}"
@@ -118,6 +120,8 @@ async def _console(args: argparse.Namespace) -> int:
             runtime.core, user, args.lang or _env_lang(), files_dir=data / "files", history_file=history
         ).run()
     finally:
+        if runtime.web is not None:
+            await runtime.web.stop()
         await runtime.stop()
     return 0
 

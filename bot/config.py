@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     delivery_lease_seconds: float = Field(120.0, gt=0, description="a dead worker's claims return after this")
     health_port: int | None = Field(None, description="serve /healthz and /metrics on this port")
     health_listen: str = "127.0.0.1"
+    # Public web pages (calendar feeds, dashboards); see README "Web pages".
+    web_port: int | None = Field(None, ge=0, le=65535, description="serve the web pages on this port")
+    web_listen: str = "127.0.0.1"
+    public_url: str | None = Field(None, description="the pages' address as users see it, e.g. behind a proxy")
 
     def secrets_of_adapters(self) -> list[str]:
         """The chat platforms' tokens that are set: each one means an adapter `studybuddy run` starts."""
@@ -76,6 +80,7 @@ def config_problems(settings: Settings) -> list[str]:
             f"DEFAULT_TIMEZONE={settings.default_timezone!r} is not a known timezone; "
             "use an IANA name such as Europe/Berlin or Asia/Shanghai."
         )
+    problems += public_url_problems(settings)
     url = settings.database_url or ""
     backend, _, driver = url.partition("://")[0].partition("+")
     if backend in ("postgresql", "postgres"):
@@ -87,6 +92,29 @@ def config_problems(settings: Settings) -> list[str]:
             problems.append(
                 f"DATABASE_URL uses PostgreSQL through the {driver} driver, which is not installed: {install}"
             )
+    return problems
+
+
+def public_url_problems(settings: Settings) -> list[str]:
+    """PUBLIC_URL goes into every link users get: an absolute http(s) address with no query or fragment."""
+    problems: list[str] = []
+    if settings.web_port and settings.web_port == settings.health_port:  # port 0 (any free one) never clashes
+        problems.append("WEB_PORT and HEALTH_PORT must differ: the public pages and /metrics are separate servers.")
+    if not settings.public_url:
+        return problems
+    try:
+        parts = urlsplit(settings.public_url)
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname) and not (parts.query or parts.fragment)
+        _port = parts.port  # raises for a port that isn't a number
+    except ValueError:
+        usable = False
+    if not usable:
+        problems.append(
+            f"PUBLIC_URL={settings.public_url!r} is not a web address to build links on; "
+            "use e.g. https://bot.example.org or https://example.org/studybuddy (no ? or #)."
+        )
+    elif settings.web_port is None:
+        problems.append("PUBLIC_URL is set but WEB_PORT is not: set WEB_PORT so the web pages are served.")
     return problems
 
 
@@ -115,7 +143,8 @@ def load_settings() -> Settings:
     return settings
 
 
-NOISY = ("httpx", "httpcore", "telegram.ext.Updater", "apscheduler.executors.default", "discord.gateway")
+# aiosqlite logs every operation at DEBUG: thousands of lines a minute that say nothing about the bot.
+NOISY = ("httpx", "httpcore", "telegram.ext.Updater", "apscheduler.executors.default", "discord.gateway", "aiosqlite")
 
 
 REDACTED = "[redacted]"

@@ -1,5 +1,5 @@
 """Check-ins, streaks and group accountability: /done /undo /streak /join /leave /top /groupnudge
-/groupshare /nudge /stats /export, and the "Done ✓" button (`done:<YYYY-MM-DD>`).
+/groupshare /nudge /stats, and the "Done ✓" button (`done:<YYYY-MM-DD>`).
 
 Check-ins are always the sender's own, on their own local calendar (their timezone, even in a group);
 see bot/accountability/streaks.py for the streak rules and bot/accountability/board.py for the group rules.
@@ -7,31 +7,29 @@ see bot/accountability/streaks.py for the streak rules and bot/accountability/bo
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from datetime import date, time, timedelta
 
-from bot.accountability.board import build_board, leaderboard, learner_day, streak_words
-from bot.accountability.calendar_export import ExportDay, to_ics
+from bot.accountability.board import build_top, leaderboard, learner_day, streak_words
 from bot.accountability.daily import ALL_TASKS
 from bot.accountability.ports import ACCOUNTABILITY, AccountabilityRepo, GroupJoin
-from bot.accountability.stats_picture import StatsData, render_stats
+from bot.accountability.stats_view import stats_picture
 from bot.accountability.streaks import MAX_FREEZES, WHY_DAYS, DayState, Standing, Why, standing, why_days
 from bot.buddies.weeks import leave_buddies
 from bot.core.context import Context
 from bot.core.markup import Rich, bold, join, plain
-from bot.core.registry import ArgSpec, Registry
+from bot.core.registry import ArgSpec, Registry, Subcommand
 from bot.core.replies import expired_button, usage_reply, weekday_name
-from bot.core.types import Attachment, PauseSpan, Reply, SubjectRef
+from bot.core.types import PauseSpan, Reply, SubjectRef
+from bot.dashboard.commands import STATS_WEB
 from bot.delivery.reminders import TIME_ARG
 from bot.i18n import Translator
-from bot.plan.calendar import DAYS_PER_WEEK, PLAN_DAYS, has_tasks, plan_day
-from bot.plan.commands import current, loop_of, not_enrolled, plan_of, render_day
+from bot.plan.calendar import has_tasks, plan_day
+from bot.plan.commands import current, loop_of, render_day
 from bot.plan.views import DONE_ACTION, UNDO_ACTION
 
 TASKS = (1, 2, 3)
 YESTERDAY_WORDS = ("yesterday", "昨天")
-STATS_WEEKS = 20
 DONE_ARG = ArgSpec(
     "tasks",
     "text",
@@ -376,8 +374,8 @@ async def leave(ctx: Context) -> Reply | list[Reply]:
 async def top(ctx: Context) -> Reply:
     _ = ctx._
     assert ctx.chat is not None
-    board = await build_board(_repo(ctx), ctx.services.clock, ctx.chat)
-    if not board.rows:
+    board = await build_top(_repo(ctx), ctx.services.clock, ctx.chat, ctx.user.id)
+    if board is None:
         return Reply(plain(_("Nobody is on this group's roster yet. Send /join, or check in here with /done.")))
     return Reply(leaderboard(_, ctx.chat, board))
 
@@ -418,68 +416,8 @@ async def nudge(ctx: Context) -> Reply:
 
 
 async def stats(ctx: Context) -> Reply:
-    _ = ctx._
-    today, _grace = learner_day(ctx.services.clock, ctx.user)
-    first = today - timedelta(days=today.weekday() + 7 * (STATS_WEEKS - 1))
-    rows = await _repo(ctx).checkins([ctx.user.id], first, today)
-    _enrolment, day = await current(ctx)
-    plan = plan_of(ctx)
-    done_days = 0 if day is None or day.status == "upcoming" else min(day.day_index + 1, PLAN_DAYS)
-    data = StatsData(
-        first_day=first,
-        today=today,
-        tasks_by_day={on: mask for _uid, on, mask in rows},
-        phases=tuple((p.number, p.first_week, p.last_week) for p in plan.phases),
-        plan_days_done=done_days,
-        plan_days=PLAN_DAYS,
-    )
-    png = await asyncio.to_thread(render_stats, data)  # drawing is CPU work: keep it off the event loop
-    caption = _(
-        "Check-ins of the last {weeks} weeks and your place in the plan: {done} of {total} days.",
-        weeks=STATS_WEEKS,
-        done=done_days,
-        total=PLAN_DAYS,
-    )
-    return Reply(plain(caption), image=Attachment("stats.png", png, "image/png"))
-
-
-async def export(ctx: Context) -> Reply:
-    _ = ctx._
-    _enrolment, day = await current(ctx)
-    if day is None:
-        return not_enrolled(ctx)
-    if day.status == "complete":
-        return Reply(plain(_("Your plan is complete: no plan days are left to export.")))
-    # Remaining days from today on, one per calendar day (future pauses can't be known; a paused plan is
-    # exported as if resumed today). An upcoming plan starts on its start date.
-    first_date = ctx.today() + timedelta(days=day.days_until_start)
-    first_index = 0 if day.status == "upcoming" else day.day_index
-    plan = plan_of(ctx)
-    owner = f"{ctx.user.platform}-{ctx.user.external_id}"
-    days: list[ExportDay] = []
-    for index in range(first_index, PLAN_DAYS):
-        on = first_date + timedelta(days=index - first_index)
-        week, weekday = index // DAYS_PER_WEEK + 1, index % DAYS_PER_WEEK + 1
-        block = plan.block_for_week(week)
-        days.append(
-            ExportDay(
-                on=on,
-                uid=f"studybuddy-{owner}-{on.isoformat()}@studybuddy",
-                summary=_("Week {week} · Day {day}", week=week, day=weekday) + f": {block.title}",
-                description="\n".join(f"{i}. {task.text}" for i, task in enumerate(block.tasks, start=1)),
-            )
-        )
-    data = await asyncio.to_thread(to_ics, days, _("StudyBuddy 20-week plan"), ctx.services.clock.now())
-    return Reply(
-        plain(
-            _.plural(
-                "{n} plan day exported; import the file into any calendar app.",
-                "{n} plan days exported; import the file into any calendar app.",
-                len(days),
-            )
-        ),
-        file=Attachment("studybuddy-plan.ics", data, "text/calendar"),
-    )
+    """The stats picture (bot/accountability/stats_view.py reads its data and draws it off the event loop)."""
+    return await stats_picture(ctx)
 
 
 def register(registry: Registry) -> None:
@@ -531,7 +469,13 @@ def register(registry: Registry) -> None:
             ArgSpec("switch", "choice", {"en": "on or off", "zh": "on 或 off"}, required=True, choices=("on", "off"))
         ],
     )(nudge)
-    registry.command("stats", en="A picture of your check-ins and plan progress", zh="打卡热力图和计划进度图")(stats)
-    registry.command(
-        "export", en="Your remaining plan days as a calendar (.ics)", zh="把剩余的计划日导出为日历（.ics）"
-    )(export)
+    registry.group(
+        "stats",
+        en="A picture of your check-ins and plan progress (/stats web: your private stats page)",
+        zh="打卡热力图和计划进度图（/stats web：你的私人统计网页）",
+        subcommands=[
+            Subcommand("picture", {"en": "the picture, here in the chat", "zh": "在聊天里发送统计图"}, stats),
+            STATS_WEB,
+        ],
+        default="picture",
+    )

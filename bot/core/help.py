@@ -27,6 +27,7 @@ def group_titles(_: Translator) -> dict[str, str]:
         "papers": _("Papers"),
         "accountability": _("Check-ins"),
         "buddies": _("Study buddies"),
+        "calendar": _("Calendar"),
         GROUP_ADMIN: _("Group admin"),
         "help": _("Help"),
     }

@@ -364,7 +364,7 @@ async def test_stats_is_a_png_of_the_expected_size(ann: Chatter, clock: ManualCl
     assert reply.image is not None and reply.image.mime == "image/png"
     assert reply.image.data[:8] == b"\x89PNG\r\n\x1a\n"
     image = Image.open(io.BytesIO(reply.image.data))
-    assert image.format == "PNG" and image.size == (900, 320)
+    assert image.format == "PNG" and image.size[0] >= 1080
     assert "32 of 140 days" in reply.text.to_plain()
 
 
@@ -377,11 +377,11 @@ async def test_export_has_one_event_per_remaining_day(ann: Chatter, clock: Manua
     events = list(calendar.walk("VEVENT"))
     assert len(events) == 140 - 9
     first = events[0]
-    assert first.decoded("dtstart") == date(2026, 11, 29)
+    assert first.decoded("dtstart").date() == date(2026, 11, 29)
     assert str(first["summary"]).startswith("Week 2 · Day 3: ")
     assert str(first["uid"]) == "studybuddy-console-1-2026-11-29@studybuddy"
     assert str(first["description"]).startswith("1. ")
-    assert events[-1].decoded("dtstart") == date(2026, 11, 29) + timedelta(days=130)
+    assert events[-1].decoded("dtstart").date() == date(2026, 11, 29) + timedelta(days=130)
     assert len({str(e["uid"]) for e in events}) == len(events)
 
 

@@ -15,7 +15,7 @@ from tests.support import REPO
 
 BOT = REPO / "bot"
 RESTRICTED = ("telegram", "discord", "sqlalchemy", "storage")
-FEATURE_PACKAGES = ("plan", "delivery", "papers", "accountability", "buddies")
+FEATURE_PACKAGES = ("plan", "delivery", "papers", "accountability", "buddies", "calendar", "dashboard")
 
 
 def imports(path: Path) -> Iterator[tuple[int, str]]:

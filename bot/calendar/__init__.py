@@ -1,0 +1,1 @@
+"""The calendar feature: the plan in the learner's calendar app, as a live feed (/calendar) or a file (/export)."""

@@ -519,7 +519,8 @@ async def test_the_read_button_under_papers_checks_in_the_reading_slot(
         return to_chat(ANN)(call) and str(call.params.get("text", "")).startswith("<b>arXiv papers for")
 
     server.push_update(updates.private_message("/papers", user_id=ANN))
-    listing = await server.wait_for("sendMessage", papers_list)
+    # The first ranking of a process imports scikit-learn and builds the index: seconds on a loaded machine.
+    listing = await server.wait_for("sendMessage", papers_list, timeout=30)
     first_row = listing.params["reply_markup"]["inline_keyboard"][0]
     assert [b["text"] for b in first_row] == ["👍 1", "👎 1", "✓ 1"]
     read = first_row[2]

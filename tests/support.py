@@ -7,15 +7,15 @@ import functools
 import shutil
 import sqlite3
 import uuid
-from collections.abc import Sequence
-from contextlib import closing
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, create_engine, select
+from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -243,3 +243,70 @@ class RecordingDeliverer:
 
     def texts(self) -> list[str]:
         return [reply.text.to_plain() for _target, replies, _at in self.sent for reply in replies]
+
+
+# Thirty zones a learner base spans: whole, half- and quarter-hour offsets, both hemispheres' DST rules.
+THIRTY_ZONES = [
+    "UTC",
+    "Europe/London",
+    "Europe/Berlin",
+    "Europe/Paris",
+    "Europe/Madrid",
+    "Europe/Athens",
+    "Europe/Helsinki",
+    "Europe/Moscow",
+    "Asia/Shanghai",
+    "Asia/Tokyo",
+    "Asia/Seoul",
+    "Asia/Singapore",
+    "Asia/Kolkata",
+    "Asia/Dubai",
+    "Asia/Tehran",
+    "Australia/Sydney",
+    "Australia/Adelaide",
+    "Australia/Brisbane",
+    "Pacific/Auckland",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "America/Sao_Paulo",
+    "America/Santiago",
+    "America/Halifax",
+    "America/St_Johns",
+    "Africa/Cairo",
+    "Africa/Johannesburg",
+    "Asia/Jakarta",
+]
+
+
+@dataclass
+class DatabaseCost:
+    """What a piece of work cost the database: statements sent, pooled connections taken, and how many
+    statements a predicate picked out (e.g. the UPDATE that records a push)."""
+
+    statements: int = 0
+    connections: int = 0
+    picked: int = 0
+
+
+@contextmanager
+def counted(app: Runtime, pick: Callable[[str], bool] = lambda _sql: False) -> Iterator[DatabaseCost]:
+    """Count with SQLAlchemy's events on the real engine while the block runs."""
+    cost = DatabaseCost()
+    engine = app.database.engine.sync_engine
+
+    def statement(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        cost.statements += 1
+        cost.picked += pick(sql)
+
+    def checkout(*_args: Any) -> None:
+        cost.connections += 1
+
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine.pool, "checkout", checkout)
+    try:
+        yield cost
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine.pool, "checkout", checkout)

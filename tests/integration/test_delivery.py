@@ -15,6 +15,7 @@ from bot.core.clock import ManualClock
 from bot.core.types import ChatRef, SubjectRef
 from bot.delivery.service import DeliveryService
 from storage.outbox import SqlOutbox
+from tests.support import THIRTY_ZONES as ZONES
 from tests.support import Chatter, RecordingDeliverer, at, make_runtime, snapshot
 
 
@@ -239,40 +240,6 @@ async def test_bad_reminder_input(ann: Chatter, delivery, database_url: str, lin
     before = snapshot(database_url)
     assert expected in await ann.text(line)
     assert snapshot(database_url) == before
-
-
-ZONES = [
-    "UTC",
-    "Europe/London",
-    "Europe/Berlin",
-    "Europe/Paris",
-    "Europe/Madrid",
-    "Europe/Athens",
-    "Europe/Helsinki",
-    "Europe/Moscow",
-    "Asia/Shanghai",
-    "Asia/Tokyo",
-    "Asia/Seoul",
-    "Asia/Singapore",
-    "Asia/Kolkata",
-    "Asia/Dubai",
-    "Asia/Tehran",
-    "Australia/Sydney",
-    "Australia/Adelaide",
-    "Australia/Brisbane",
-    "Pacific/Auckland",
-    "America/New_York",
-    "America/Chicago",
-    "America/Denver",
-    "America/Los_Angeles",
-    "America/Sao_Paulo",
-    "America/Santiago",
-    "America/Halifax",
-    "America/St_Johns",
-    "Africa/Cairo",
-    "Africa/Johannesburg",
-    "Asia/Jakarta",
-]
 
 
 async def test_users_in_thirty_zones_over_ten_days_with_dst(

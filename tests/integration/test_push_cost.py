@@ -10,14 +10,10 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from bot.app import Runtime
 from bot.core.adapter import DeliveryResult
@@ -25,40 +21,17 @@ from bot.core.clock import ManualClock
 from bot.delivery.service import DeliveryService
 from tests.e2e.test_chaos_telegram import seed_due_pushes
 from tests.e2e.test_fanout_restart import zone_near_noon
-from tests.support import RecordingDeliverer, make_runtime
+from tests.support import DatabaseCost, RecordingDeliverer, counted, make_runtime
 
 PER_PUSH = 2  # the daily kind's check-in read, and the UPDATE that records the push
 PER_BATCH = 4  # claim (SELECT ids, UPDATE ... RETURNING), then the batch's users and enrolments
 AT_THE_END = 2  # the look-ahead claim that found nothing, and one more look before calling it drained
 
 
-@dataclass
-class Cost:
-    statements: int = 0
-    connections: int = 0
-    records: int = 0
-
-
-@contextmanager
-def counted(app: Runtime) -> Iterator[Cost]:
-    cost = Cost()
-    engine = app.database.engine.sync_engine
-
-    def statement(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
-        cost.statements += 1
-        assignments = sql.partition(" WHERE ")[0]
-        cost.records += assignments.startswith("UPDATE deliveries SET") and "sent_at=" in assignments  # a push's end
-
-    def checkout(*_args: Any) -> None:
-        cost.connections += 1
-
-    event.listen(engine, "before_cursor_execute", statement)
-    event.listen(engine.pool, "checkout", checkout)
-    try:
-        yield cost
-    finally:
-        event.remove(engine, "before_cursor_execute", statement)
-        event.remove(engine.pool, "checkout", checkout)
+def records_a_push(sql: str) -> bool:
+    """The UPDATE that ends a push (sets sent_at)."""
+    assignments = sql.partition(" WHERE ")[0]
+    return assignments.startswith("UPDATE deliveries SET") and "sent_at=" in assignments
 
 
 class InOrderPlatform(RecordingDeliverer):
@@ -99,8 +72,8 @@ async def due(app: Runtime, clock: ManualClock, learners: int) -> None:
     assert await app.delivery.tick() == learners
 
 
-async def drain_cost(app: Runtime, delivery: DeliveryService) -> tuple[int, Cost]:
-    with counted(app) as cost:
+async def drain_cost(app: Runtime, delivery: DeliveryService) -> tuple[int, DatabaseCost]:
+    with counted(app, records_a_push) as cost:
         sent = await delivery.drain()
     return sent, cost
 
@@ -114,7 +87,7 @@ async def test_statements_per_push_are_pinned(
     sent, cost = await drain_cost(app, delivery)
     batches = -(-learners // claim_size)
     assert sent == learners
-    assert cost.records == learners  # one UPDATE records each push: no ORM load, no second write
+    assert cost.picked == learners  # one UPDATE records each push: no ORM load, no second write
     assert cost.statements == PER_PUSH * learners + PER_BATCH * batches + AT_THE_END
     # a claim's two statements share a transaction; every other statement is a short checkout of its own
     assert cost.connections == cost.statements - batches

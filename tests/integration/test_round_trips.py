@@ -7,51 +7,21 @@ command's unit of work for a connection of its own) changes a number here and fa
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.app import Runtime
 from bot.core.clock import ManualClock
 from bot.core.types import ChatRef
 from storage.unit import reading, unit_capacity, unit_of_work
-from tests.support import Chatter
+from tests.support import Chatter, DatabaseCost, counted
 
 GROUP = ChatRef("console", "-42", "group", "Readers")
 
 
-@dataclass
-class Cost:
-    statements: int = 0
-    connections: int = 0
-
-
-@contextmanager
-def counted(app: Runtime) -> Iterator[Cost]:
-    cost = Cost()
-    engine = app.database.engine.sync_engine
-
-    def statement(*_args: Any) -> None:
-        cost.statements += 1
-
-    def checkout(*_args: Any) -> None:
-        cost.connections += 1
-
-    event.listen(engine, "before_cursor_execute", statement)
-    event.listen(engine.pool, "checkout", checkout)
-    try:
-        yield cost
-    finally:
-        event.remove(engine, "before_cursor_execute", statement)
-        event.remove(engine.pool, "checkout", checkout)
-
-
-async def cost_of(app: Runtime, chatter: Chatter, text: str) -> Cost:
+async def cost_of(app: Runtime, chatter: Chatter, text: str) -> DatabaseCost:
     with counted(app) as cost:
         await chatter.say(text)
     return cost
@@ -60,7 +30,7 @@ async def cost_of(app: Runtime, chatter: Chatter, text: str) -> Cost:
 async def test_today_before_a_check_in_is_three_reads_on_one_connection(app: Runtime, ann: Chatter) -> None:
     await ann.say("/start 2026-11-16")
     # who is asking, their plan (pauses and jumps in the same statement), today's mask and last check-in together
-    assert await cost_of(app, ann, "/today") == Cost(statements=3, connections=1)
+    assert await cost_of(app, ann, "/today") == DatabaseCost(statements=3, connections=1)
 
 
 async def test_today_offers_the_catch_up_from_the_last_check_in(app: Runtime, ann: Chatter, clock: ManualClock) -> None:
@@ -70,7 +40,7 @@ async def test_today_offers_the_catch_up_from_the_last_check_in(app: Runtime, an
     clock.advance(timedelta(days=4))  # three plan days missed since the check-in, today open
     cost = await cost_of(app, ann, "/today")
     assert "You missed 3 plan days since your last check-in." in await ann.text("/today")
-    assert cost == Cost(statements=3, connections=1)
+    assert cost == DatabaseCost(statements=3, connections=1)
 
 
 async def test_today_after_a_check_in_needs_no_look_back(app: Runtime, ann: Chatter) -> None:
@@ -80,20 +50,20 @@ async def test_today_after_a_check_in_needs_no_look_back(app: Runtime, ann: Chat
     await ann.say("/done")
     cost = await cost_of(app, ann, "/today")
     assert "✓" in (await ann.text("/today"))
-    assert cost == Cost(statements=3, connections=1)
+    assert cost == DatabaseCost(statements=3, connections=1)
 
 
 async def test_today_in_a_group_reads_user_chat_and_plan(app: Runtime) -> None:
     admin = Chatter(app.core, user_id="1", name="Ann", chat=GROUP, admin=True)
     await admin.say("/start 2026-11-16")
-    assert await cost_of(app, admin, "/today") == Cost(statements=3, connections=1)
+    assert await cost_of(app, admin, "/today") == DatabaseCost(statements=3, connections=1)
 
 
 async def test_a_new_users_first_today_still_answers(app: Runtime, ann: Chatter) -> None:
     """The unit of work is only for reads: creating the user writes on a connection of its own."""
     reply = await ann.text("/today")
     assert "/start" in reply
-    assert await cost_of(app, ann, "/today") == Cost(statements=2, connections=1)
+    assert await cost_of(app, ann, "/today") == DatabaseCost(statements=2, connections=1)
 
 
 async def test_a_task_started_inside_a_unit_reads_on_a_connection_of_its_own(app: Runtime) -> None:
@@ -148,4 +118,4 @@ async def test_top_is_the_caller_the_group_and_one_statement_of_standings(app: R
         await member.say("/done")
     await admin.say("/join")
     # who is asking, the group, the standings (with the kept group days)
-    assert await cost_of(app, admin, "/top") == Cost(statements=3, connections=1)
+    assert await cost_of(app, admin, "/top") == DatabaseCost(statements=3, connections=1)

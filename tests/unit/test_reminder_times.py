@@ -15,39 +15,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.delivery.schedule import Occurrence, Recurrence, next_occurrence, occurrences
+from tests.support import THIRTY_ZONES as ZONES
 
-ZONES = [
-    "UTC",
-    "Europe/London",
-    "Europe/Berlin",
-    "Europe/Paris",
-    "Europe/Madrid",
-    "Europe/Athens",
-    "Europe/Helsinki",
-    "Europe/Moscow",
-    "Asia/Shanghai",
-    "Asia/Tokyo",
-    "Asia/Seoul",
-    "Asia/Singapore",
-    "Asia/Kolkata",
-    "Asia/Dubai",
-    "Asia/Tehran",
-    "Australia/Sydney",
-    "Australia/Adelaide",
-    "Australia/Brisbane",
-    "Pacific/Auckland",
-    "America/New_York",
-    "America/Chicago",
-    "America/Denver",
-    "America/Los_Angeles",
-    "America/Sao_Paulo",
-    "America/Santiago",
-    "America/Halifax",
-    "America/St_Johns",
-    "Africa/Cairo",
-    "Africa/Johannesburg",
-    "Asia/Jakarta",
-]
 EUROPE_DST = {"Europe/London", "Europe/Berlin", "Europe/Paris", "Europe/Madrid", "Europe/Athens", "Europe/Helsinki"}
 EUROPE_SWITCH = date(2026, 3, 29)  # the only spring-forward in the window
 START = datetime(2026, 3, 27, 0, 0, tzinfo=UTC)

@@ -18,7 +18,7 @@ from bot.core.markup import Rich, bold, join, plain
 from bot.core.registry import ArgSpec, Registry
 from bot.core.types import Attachment, Reply, SubjectRef
 from bot.plan.commands import not_enrolled
-from bot.web.links import WEB_LINKS, WebLinks
+from bot.web.links import WebLinks, public_links
 from bot.web.tokens import WEB_TOKENS
 
 RESET = "reset"
@@ -31,10 +31,6 @@ CALENDAR_ARG = ArgSpec(
     },
     choices=(RESET,),
 )
-
-
-def web_links(ctx: Context) -> WebLinks | None:
-    return ctx.port(WEB_LINKS) if WEB_LINKS in ctx.services.ports else None
 
 
 def link_lines(ctx: Context, links: WebLinks, token: str) -> list[Rich]:
@@ -67,7 +63,7 @@ async def calendar(ctx: Context) -> Reply:
             ),
             ephemeral=True,
         )
-    links = web_links(ctx)
+    links = public_links(ctx.services)
     if links is None:
         return Reply(
             plain(

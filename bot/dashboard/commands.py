@@ -7,7 +7,7 @@ from bot.core.context import Context
 from bot.core.markup import bold, join, plain
 from bot.core.registry import ArgSpec, Registry, Subcommand
 from bot.core.types import Reply
-from bot.dashboard.secret_links import GROUP_DASHBOARD, LEARNER_STATS, issue_link, web_links
+from bot.dashboard.secret_links import GROUP_DASHBOARD, LEARNER_STATS, issue_link
 
 RESET_ARG = ArgSpec(
     "action",
@@ -32,8 +32,6 @@ def no_web_pages(ctx: Context) -> Reply:
 async def dashboard(ctx: Context) -> Reply:
     _ = ctx._
     assert ctx.chat is not None  # a group command: the dispatcher refuses it elsewhere
-    if web_links(ctx.services) is None:
-        return no_web_pages(ctx)
     reset = ctx.args.get("action") == "reset"
     url = await issue_link(ctx.services, GROUP_DASHBOARD, ctx.chat.id, reset=reset)
     if url is None:
@@ -57,8 +55,6 @@ async def stats_web(ctx: Context) -> Reply:
     _ = ctx._
     if ctx.in_group:  # the link opens one learner's page: it is never posted where others read it
         return Reply(plain(_("/stats web gives a private link: send it to me in a private chat.")), ephemeral=True)
-    if web_links(ctx.services) is None:
-        return no_web_pages(ctx)
     reset = ctx.args.get("action") == "reset"
     url = await issue_link(ctx.services, LEARNER_STATS, ctx.user.id, reset=reset)
     if url is None:

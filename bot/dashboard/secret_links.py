@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.core.context import Services
-from bot.web.links import WEB_LINKS, WebLinks
+from bot.web.links import public_links
 from bot.web.pages import PageRequest
 from bot.web.tokens import WEB_TOKENS, WebTokens, well_formed
 
@@ -42,18 +42,13 @@ GROUP_DASHBOARD = LinkKind("dashboard", "chat", "/dashboard")
 LEARNER_STATS = LinkKind("stats", "user", "/stats")
 
 
-def web_links(services: Services) -> WebLinks | None:
-    """The public address of the pages, or None when this bot serves none (no `WEB_PORT`)."""
-    return services.ports[WEB_LINKS] if WEB_LINKS in services.ports else None
-
-
 def web_tokens(services: Services) -> WebTokens | None:
     return services.ports[WEB_TOKENS] if WEB_TOKENS in services.ports else None
 
 
 async def issue_link(services: Services, kind: LinkKind, owner_id: int, *, reset: bool) -> str | None:
     """A fresh link to the owner's page (after revoking the earlier ones on `reset`); None without a server."""
-    links, tokens = web_links(services), web_tokens(services)
+    links, tokens = public_links(services), web_tokens(services)
     if links is None or tokens is None:
         return None
     if reset:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.core.context import Services
 from bot.core.ports import Port
 
 
@@ -27,3 +28,9 @@ class WebLinks:
 
 
 WEB_LINKS: Port[WebLinks | None] = Port("web_links")
+
+
+def public_links(services: Services) -> WebLinks | None:
+    """The pages' public address, or None when this bot serves none (no `WEB_PORT`, or a runtime built
+    without the web ports, as some tests are)."""
+    return services.ports[WEB_LINKS] if WEB_LINKS in services.ports else None

@@ -22,6 +22,8 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio.session import _AsyncSessionContextManager
 
+from storage import loop_reads
+
 APP_NAME = "studybuddy"
 SQLITE_BUSY_TIMEOUT_MS = 5000
 SQLITE_WRITE_WAIT_S = 60.0  # how long a write waits for another process's write lock, busy timeouts included
@@ -66,6 +68,7 @@ def create_engine(url: str) -> AsyncEngine:
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _begin_writes_immediately)
+        loop_reads.attach(engine)
     return engine
 
 

@@ -10,6 +10,9 @@ committed before it, so the command still reads its own writes.
 The connection belongs to the task that opened the unit: a task started inside it (which inherits the
 context) takes connections of its own, so two tasks never share one connection.
 
+On a SQLite file the reads don't use it at all: they run in the event loop on the file's read-only
+connection (`storage.loop_reads`), so a unit there takes no connection.
+
 A unit holds its connection while the command writes on another one. If every pooled connection were
 held by a unit waiting for a second, all would wait forever; so at most half the pool's connections are
 held by units at once, and a command beyond that simply reads on connections of its own, as before.
@@ -24,6 +27,8 @@ from contextvars import ContextVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.pool import Pool, QueuePool
+
+from storage.loop_reads import LoopReader, loop_reader
 
 _Open = tuple[AsyncConnection, "asyncio.Task[object] | None"]
 _CURRENT: ContextVar[_Open | None] = ContextVar("studybuddy_unit_of_work", default=None)
@@ -56,7 +61,7 @@ async def unit_of_work(engine: AsyncEngine) -> AsyncIterator[None]:
     """Share one connection among the reads of this task until the block ends (nested: the outer one)."""
     pool = engine.sync_engine.pool
     held = _HELD.get(id(pool), 0)
-    if _shared(engine) is not None or held >= unit_capacity(pool):
+    if loop_reader(engine) is not None or _shared(engine) is not None or held >= unit_capacity(pool):
         yield
         return
     _HELD[id(pool)] = held + 1
@@ -76,8 +81,13 @@ async def unit_of_work(engine: AsyncEngine) -> AsyncIterator[None]:
 
 
 @asynccontextmanager
-async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """The unit of work's connection when this task has one open, else a connection of its own."""
+async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection | LoopReader]:
+    """Where this task's reads run: the loop's reader of a SQLite file, the unit of work's connection
+    when this task has one open, else a connection of its own (both `execute` the same way)."""
+    reader = loop_reader(engine)
+    if reader is not None:
+        yield reader
+        return
     shared = _shared(engine)
     if shared is not None:
         yield shared

@@ -282,31 +282,46 @@ THIRTY_ZONES = [
 
 @dataclass
 class DatabaseCost:
-    """What a piece of work cost the database: statements sent, pooled connections taken, and how many
-    statements a predicate picked out (e.g. the UPDATE that records a push)."""
+    """What a piece of work cost the database: statements sent (`loop_reads` of them read in the event loop
+    on a SQLite file), pooled connections taken, and how many statements a predicate picked out (e.g. the
+    UPDATE that records a push)."""
 
     statements: int = 0
     connections: int = 0
     picked: int = 0
+    loop_reads: int = 0
 
 
 @contextmanager
 def counted(app: Runtime, pick: Callable[[str], bool] = lambda _sql: False) -> Iterator[DatabaseCost]:
     """Count with SQLAlchemy's events on the real engine while the block runs."""
+    from storage.loop_reads import loop_reader
+
     cost = DatabaseCost()
     engine = app.database.engine.sync_engine
+    reader = loop_reader(app.database.engine)
+    engines = [engine] if reader is None else [engine, reader.sync_engine]
 
     def statement(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
         cost.statements += 1
         cost.picked += pick(sql)
 
+    def read_in_loop(*_args: Any) -> None:
+        cost.loop_reads += 1
+
     def checkout(*_args: Any) -> None:
         cost.connections += 1
 
-    event.listen(engine, "before_cursor_execute", statement)
+    for counted_engine in engines:
+        event.listen(counted_engine, "before_cursor_execute", statement)
+    if reader is not None:
+        event.listen(reader.sync_engine, "before_cursor_execute", read_in_loop)
     event.listen(engine.pool, "checkout", checkout)
     try:
         yield cost
     finally:
-        event.remove(engine, "before_cursor_execute", statement)
+        for counted_engine in engines:
+            event.remove(counted_engine, "before_cursor_execute", statement)
+        if reader is not None:
+            event.remove(reader.sync_engine, "before_cursor_execute", read_in_loop)
         event.remove(engine.pool, "checkout", checkout)

@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 from telegram import Update
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, BaseUpdateProcessor, ExtBot
-from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.adapters.telegram.transport import AiohttpRequest
 from bot.core.adapter import DeliveryResult
 
 log = logging.getLogger(__name__)
@@ -137,13 +137,13 @@ def build_application(
     root = api_url.rstrip("/")
     # A loopback Bot API server (self-hosted, or our tests' fake) is never reached through an HTTP proxy
     # from the environment; for api.telegram.org, HTTPS_PROXY keeps working.
-    httpx_kwargs = {"trust_env": False} if is_loopback(root) else None
+    trust_env = not is_loopback(root)
     timeout = SEND_TIMEOUT if send_timeout is None else send_timeout
-    request = HTTPXRequest(
-        connection_pool_size=256, proxy=None, httpx_kwargs=httpx_kwargs, read_timeout=timeout, write_timeout=timeout
+    request = AiohttpRequest(
+        connection_pool_size=MAX_CONCURRENT_UPDATES, read_timeout=timeout, write_timeout=timeout, trust_env=trust_env
     )
-    updates_request = HTTPXRequest(
-        connection_pool_size=2, read_timeout=poll_timeout + 10, proxy=None, httpx_kwargs=httpx_kwargs
+    updates_request = AiohttpRequest(
+        connection_pool_size=2, read_timeout=poll_timeout + 10, write_timeout=timeout, trust_env=trust_env
     )
     bot = LenientBot(
         token,

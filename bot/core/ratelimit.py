@@ -95,12 +95,18 @@ class SlidingWindow:
         return 0.0 if len(self.granted) < self.limit else self.granted[0] + self.period - now
 
 
+BURST_SECONDS = 0.005  # at 29/s this is no burst at all; at 100,000/s, 500 sends
+
+
 class SendBudget:
     """A platform's sends per second for this process, spaced evenly, replies before pushes.
 
     Spacing (a bucket of one) instead of bursts, because platforms count in sliding windows and a full
-    bucket's burst plus the steady rate would overshoot one. `per_group_per_minute` also keeps each
-    group chat under its own limit; a send waits for its group before it queues for the platform.
+    bucket's burst plus the steady rate would overshoot one. Only a rate so high that a slot is shorter
+    than a turn of the event loop (a self-hosted Bot API server, hundreds a second) may send up to
+    `BURST_SECONDS` worth at once: handing out one slot per turn would otherwise cap it at the loop's pace.
+    `per_group_per_minute` also keeps each group chat under its own limit; a send waits for its group
+    before it queues for the platform.
     """
 
     def __init__(
@@ -115,6 +121,7 @@ class SendBudget:
             raise ValueError("a send budget needs a positive rate")
         self.per_second = per_second
         self.interval = 1.0 / per_second
+        self.slack = (max(1, int(per_second * BURST_SECONDS)) - 1) * self.interval
         self.per_group_per_minute = per_group_per_minute
         self.timer: Timer = timer or LoopTimer()
         self.max_groups = max_groups
@@ -146,7 +153,7 @@ class SendBudget:
         if group is not None and self.per_group_per_minute:
             await self._group_slot(group)
         now = self.timer.now()
-        if self.waiting() == 0 and now >= self._start_at():
+        if now >= self._open_at() and self.waiting() == 0:
             self._grant(priority, now)
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -158,12 +165,19 @@ class SendBudget:
     def _start_at(self) -> float:
         return max(self._next_free, self._paused_until)
 
+    def _open_at(self) -> float:
+        """When the next send may go: its slot, less the burst allowance (never during a pause)."""
+        return max(self._next_free - self.slack, self._paused_until)
+
     def _grant(self, priority: Priority, now: float) -> None:
         # Woken a little late (the loop oversleeps by a millisecond or so)? Space the next slot from when
         # this one was due, or the rate falls a few percent short. Only for a quarter interval: that keeps
         # any 1 s window at the platform's count (29/s never becomes 31), and idle time earns no burst.
         due = self._start_at()
-        base = due if 0 <= now - due <= self.interval / 4 else now
+        if self.slack:
+            base = max(due, now)  # the slot after the latest one handed out, or now when idle
+        else:
+            base = due if 0 <= now - due <= self.interval / 4 else now
         self._next_free = base + self.interval
         self.granted[priority] += 1
 
@@ -180,7 +194,7 @@ class SendBudget:
         """Hand out slots one at a time, best priority first, until nobody waits."""
         while self.waiting():
             now = self.timer.now()
-            start = self._start_at()
+            start = self._open_at()
             if now < start:  # a pause arriving meanwhile moves the start: look again after
                 await self.timer.sleep(start - now)
                 continue

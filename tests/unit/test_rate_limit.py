@@ -41,6 +41,35 @@ async def test_sends_are_spaced_evenly_at_the_rate() -> None:
     await asyncio.gather(*tasks)
 
 
+async def test_a_rate_faster_than_the_loop_sends_a_few_milliseconds_worth_at_once() -> None:
+    """At 8,192/s a slot is 0.12 ms, shorter than a turn of the loop: 5 ms worth (40) go at once, then
+    the steady rate again, so a second never carries more than the rate plus that one burst. (A rate
+    whose slot is a power of two keeps the timer's sums exact.)"""
+    timer = ManualTimer()
+    slot = 1 / 8192
+    budget = SendBudget(8192, timer=timer)
+    log: list[str] = []
+    tasks = [start(budget, log, f"r{n}", Priority.REPLY) for n in range(70)]
+    await settle()
+    assert len(log) == 40
+    await timer.advance(10 * slot)  # ten more slots have come round
+    assert len(log) == 50
+    await timer.advance(20 * slot)
+    assert len(log) == 70
+    await asyncio.gather(*tasks)
+    await timer.advance(1.0)  # idle: the allowance is back, but never more than one burst
+    more = [start(budget, log, f"s{n}", Priority.PUSH) for n in range(50)]
+    await settle()
+    assert len(log) == 70 + 40
+    await timer.advance(10 * slot)
+    assert len(log) == 70 + 50
+    await asyncio.gather(*more)
+
+
+async def test_telegrams_rate_has_no_burst() -> None:
+    assert SendBudget(29).slack == 0 and SendBudget(50).slack == 0
+
+
 async def test_a_waiting_reply_takes_the_next_slot_before_waiting_pushes() -> None:
     timer = ManualTimer()
     budget = SendBudget(10, timer=timer)

@@ -2,9 +2,9 @@
 
 The same SQLite file and bootstrap as `studybuddy run` (delivery on, so the schedule book is the real one),
 driven by `tests.support.Chatter` the way an adapter calls `Core.handle`. For each command it prints the
-median CPU time per call (this process, every thread: aiosqlite runs SQLite in its own thread), the wall
-time, and the SQL statements and pooled connections each call takes (SQLAlchemy's `before_cursor_execute`
-and pool `checkout` events).
+median CPU time per call (this process, every thread: aiosqlite runs SQLite writes in its own thread), the
+wall time, and the SQL statements (reads in the event loop included) and pooled connections each call takes
+(SQLAlchemy's `before_cursor_execute` and pool `checkout` events).
 `--profile` prints the top of a cProfile of the `/today` calls.
 
     python bench/command_cost.py [--calls 300] [--profile]
@@ -33,6 +33,7 @@ from bot.app import bootstrap  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.core.clock import ManualClock  # noqa: E402
 from bot.core.types import ChatRef  # noqa: E402
+from storage.loop_reads import loop_reader  # noqa: E402
 from tests.support import Chatter, RecordingDeliverer, at  # noqa: E402
 
 NOW = "2026-11-25 09:00"
@@ -81,6 +82,9 @@ async def main(calls: int, profile: bool) -> None:
         statements = Statements()
         checkouts = Statements()
         event.listen(app.database.engine.sync_engine, "before_cursor_execute", statements)
+        reader = loop_reader(app.database.engine)  # reads of a SQLite file run in the loop, on their own engine
+        if reader is not None:
+            event.listen(reader.sync_engine, "before_cursor_execute", statements)
         event.listen(app.database.engine.sync_engine.pool, "checkout", checkouts)
         try:
             ann = Chatter(app.core, user_id="1", name="Ann")

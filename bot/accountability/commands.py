@@ -23,7 +23,7 @@ from bot.core.replies import expired_button, usage_reply, weekday_name
 from bot.core.types import PauseSpan, Reply, SubjectRef
 from bot.dashboard.commands import STATS_WEB
 from bot.delivery.reminders import TIME_ARG
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.plan.calendar import has_tasks, plan_day
 from bot.plan.commands import current, loop_of, render_day
 from bot.plan.views import DONE_ACTION, UNDO_ACTION
@@ -192,16 +192,19 @@ async def check_in(ctx: Context, on: date, mask: int) -> Reply:
     return Reply(join(lines))
 
 
+_WHY_LABELS: dict[Why, tuple[str, str]] = {
+    "counted": ("✓ ", N_("counted: checked in")),
+    "frozen": ("❄ ", N_("frozen: a single missed day covered by a freeze")),
+    "paused": ("⏸ ", N_("paused: neither breaks nor extends the streak")),
+    "missed": ("✗ ", N_("missed")),
+    "open": ("· ", N_("open: you can still check in")),
+    "not_started": ("  ", N_("before your first check-in")),
+}
+
+
 def why_label(_: Translator, why: Why) -> str:
-    labels: dict[Why, str] = {
-        "counted": "✓ " + _("counted: checked in"),
-        "frozen": "❄ " + _("frozen: a single missed day covered by a freeze"),
-        "paused": "⏸ " + _("paused: neither breaks nor extends the streak"),
-        "missed": "✗ " + _("missed"),
-        "open": "· " + _("open: you can still check in"),
-        "not_started": "  " + _("before your first check-in"),
-    }
-    return labels[why]
+    mark, label = _WHY_LABELS[why]
+    return mark + _(label)
 
 
 def open_day(ctx: Context, yesterday: bool, closed: str) -> date | Reply:

@@ -75,9 +75,10 @@ def link(text: str, url: str) -> Rich:
 
 
 def join(parts: Iterable[Rich | str], sep: str = "\n") -> Rich:
-    out = Rich()
+    """One Rich of all parts, `sep` between them (spans gathered once, not copied at every step)."""
+    spans: list[Span] = []
     for i, part in enumerate(parts):
         if i and sep:
-            out = out + sep
-        out = out + part
-    return out
+            spans.append(Span(sep))
+        spans.extend(plain(part).spans if isinstance(part, str) else part.spans)
+    return Rich(tuple(spans))

@@ -50,6 +50,11 @@ class Translator:
         return text.format(n=n, **values)
 
 
+def N_(message: str) -> str:
+    """Marks a message for the catalogue where it is only translated later (a table of labels)."""
+    return message
+
+
 def translator(lang: Lang) -> Translator:
     return Translator(lang)
 

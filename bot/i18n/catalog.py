@@ -12,7 +12,7 @@ from babel.messages.extract import extract_from_dir
 from bot.core.types import Lang
 from bot.i18n import known_messages
 
-KEYWORDS = {"_": None, "plural": (1, 2), "ArgError": None}
+KEYWORDS = {"_": None, "N_": None, "plural": (1, 2), "ArgError": None}
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import functools
 import logging
 import multiprocessing
 import re
@@ -30,7 +31,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-import bm25s
 import numpy as np
 
 from bot.core.markup import Rich, bold, italic, join, link, plain
@@ -43,6 +43,7 @@ from bot.plan import Plan
 from bot.plan.calendar import PlanDay
 
 if TYPE_CHECKING:  # a second of imports that only the first ranking should pay for (see bot/papers/learn.py)
+    import bm25s
     from scipy.sparse import csr_matrix
     from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -104,13 +105,22 @@ def tokens(text: str) -> list[str]:
     return [fold(word) for word in _TOKEN.findall(text.lower())]
 
 
+@functools.cache
+def _stopwords() -> frozenset[str]:
+    """bm25s's English stop-list; importing bm25s pulls in scipy (~0.25 s), so not before it is needed."""
+    import bm25s.stopwords
+
+    return frozenset(bm25s.stopwords.STOPWORDS_EN)
+
+
 def _words(text: str) -> set[str]:
-    return {t for t in tokens(text) if t not in bm25s.stopwords.STOPWORDS_EN}
+    stop = _stopwords()
+    return {t for t in tokens(text) if t not in stop}
 
 
 def query_tokens(keywords: Iterable[str], topics: Iterable[str]) -> list[str]:
     """The keywords' words, then each topic's (in English: a Chinese topic by its glossary terms) twice."""
-    stop = bm25s.stopwords.STOPWORDS_EN
+    stop = _stopwords()
     words = [t for k in keywords for t in tokens(k) if t not in stop]
     for topic in topics:
         words += [t for term in english_terms(topic) for t in tokens(term) if t not in stop] * TOPIC_WEIGHT
@@ -149,6 +159,8 @@ _POOL: ProcessPoolExecutor | None = None
 
 def index_parts(papers: Sequence[Paper]) -> IndexParts:
     """BM25 over the papers (title twice, then the abstract) and their tf-idf features."""
+    import bm25s  # with scipy: imported by the first ranking, not by every start
+
     corpus = bm25s.tokenize(
         [f"{p.title}\n{p.title}\n{p.abstract}" for p in papers],
         stopwords="en",

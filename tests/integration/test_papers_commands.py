@@ -10,12 +10,11 @@ from bot.app import Runtime
 from bot.core.clock import ManualClock, local_today
 from bot.core.dispatcher import Core
 from bot.core.types import ChatRef, SubjectRef
-from bot.papers.feed import parse_feed
 from bot.papers.pushes import reading_list
 from bot.papers.ranking import MAX_TOPICS
 from bot.plan.calendar import PlanDay
 from storage.papers import SqlPaperStore
-from tests.support import SHARED, Chatter, at, snapshot
+from tests.support import SHARED, Chatter, at, parsed_feed_file, snapshot
 
 FEED = SHARED / "fixtures/arxiv/rss_cs.CL_pub2026-08-20_weekday.xml"
 ITEM = re.compile(r"^\d+\. ", re.M)
@@ -36,7 +35,7 @@ def repo(app: Runtime) -> SqlPaperStore:
 async def stored(repo: SqlPaperStore, clock: ManualClock) -> SqlPaperStore:
     if not FEED.is_file():
         pytest.skip(f"shared arXiv fixture missing: {FEED}")
-    await repo.upsert_papers(parse_feed(FEED.read_bytes()).papers, clock.now())
+    await repo.upsert_papers(parsed_feed_file(FEED).papers, clock.now())
     return repo
 
 

@@ -15,10 +15,9 @@ from bot.core.dispatcher import Core
 from bot.core.markup import Rich
 from bot.core.types import ChatRef, Reply
 from bot.i18n import translator
-from bot.papers.feed import parse_feed
 from bot.papers.feedback import READING_TASK
 from storage.papers import SqlPaperStore
-from tests.support import SHARED, Chatter, at, snapshot
+from tests.support import SHARED, Chatter, at, parsed_feed_file, snapshot
 from tests.unit.test_papers_learn import GRAPH, SPEECH, WEEK, load_week
 
 FEED = SHARED / "fixtures/arxiv/rss_cs.CL_pub2026-08-20_weekday.xml"
@@ -36,7 +35,7 @@ async def stored(app: Runtime, clock: ManualClock) -> SqlPaperStore:
     if not FEED.is_file():
         pytest.skip(f"shared arXiv fixture missing: {FEED}")
     repo: SqlPaperStore = app.database.papers
-    await repo.upsert_papers(parse_feed(FEED.read_bytes()).papers, clock.now())
+    await repo.upsert_papers(parsed_feed_file(FEED).papers, clock.now())
     return repo
 
 
@@ -176,7 +175,7 @@ async def test_feedback_commands_teach_the_list(app: Runtime, ann: Chatter) -> N
     app.clock.set(at("2026-06-13 09:00"))  # type: ignore[attr-defined]
     week = load_week(WEEK)
     for path in sorted(WEEK.glob("*.xml")):
-        await app.database.papers.upsert_papers(parse_feed(path.read_bytes()).papers, app.clock.now())
+        await app.database.papers.upsert_papers(parsed_feed_file(path).papers, app.clock.now())
     await ann.say("/start 2026-05-13")  # week 5: transformers
     ids, _reply = await listed(ann, "/papers")
     text = {p.arxiv_id: f"{p.title} {p.abstract}" for p in week}

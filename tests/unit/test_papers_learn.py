@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.papers.feed import parse_feed
 from bot.papers.feedback import parse_arxiv_id
 from bot.papers.glossary import english_terms, glossary
 from bot.papers.learn import Taste
@@ -21,7 +20,7 @@ from bot.papers.ports import Feedback, Paper
 from bot.papers.ranking import rank_papers, taste_from
 from bot.plan import load_plan
 from bot.plan.loader import load_keywords
-from tests.support import SHARED
+from tests.support import SHARED, parsed_feed_file
 
 WEEK = SHARED / "fixtures/arxiv/week-2026-06"
 
@@ -46,7 +45,7 @@ QUANT = re.compile(r"quantiz", re.I)
 def load_week(folder: Path) -> list[Paper]:
     best: dict[str, Paper] = {}
     for path in sorted(folder.glob("*.xml")):
-        for p in parse_feed(path.read_bytes()).papers:
+        for p in parsed_feed_file(path).papers:
             best[p.arxiv_id] = Paper(
                 p.arxiv_id,
                 p.version,

@@ -11,8 +11,6 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, vDuration
-
 from bot.calendar.days import PlanCalendar
 
 PRODID = "-//StudyBuddy//20-week plan//EN"
@@ -27,6 +25,8 @@ def calendar_digest(calendar: PlanCalendar) -> str:
 
 def to_ics(calendar: PlanCalendar, stamp: datetime) -> bytes:
     """`stamp` (aware) becomes every event's DTSTAMP."""
+    from icalendar import Calendar, Event, vDuration  # imported by the first calendar, not by every start
+
     zone = ZoneInfo(calendar.timezone)
     ical = Calendar()
     ical.add("prodid", PRODID)

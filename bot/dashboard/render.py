@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from functools import cache
-from typing import Any
-
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from typing import TYPE_CHECKING, Any
 
 from bot.core.types import Lang
 from bot.web.conditional import etag_matches
@@ -28,11 +26,16 @@ SECRET_PAGE_HEADERS = {
         "frame-ancestors 'none'"
     ),
 }
+if TYPE_CHECKING:  # Jinja2 is imported when the first page is drawn, not by every start
+    from jinja2 import Environment
+
 HTML_LANG: dict[Lang, str] = {"en": "en", "zh": "zh-Hans"}
 
 
 @cache
 def environment() -> Environment:
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
     return Environment(
         loader=PackageLoader("bot.dashboard", "templates"),
         autoescape=select_autoescape(["html"], default_for_string=True, default=True),

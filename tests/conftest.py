@@ -14,6 +14,7 @@ from bot.delivery.service import DeliveryService
 from tests.support import (
     Chatter,
     PgDatabase,
+    PgDatabasePool,
     RecordingDeliverer,
     at,
     copy_sqlite_database,
@@ -31,8 +32,21 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sqlite_only: a test of SQLite behaviour; not run on PostgreSQL")
     config.addinivalue_line(
+        "markers", "postgresql_too: runs on PostgreSQL as well, inside a module marked sqlite_only (concurrent writes)"
+    )
+    config.addinivalue_line(
         "markers", "empty_database: `database_url` is an empty database (no migration applied), not one at head"
     )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Stop the process the papers ranking builds big indexes in: an xdist worker ends without running
+    atexit handlers, and the process would outlive the run."""
+    from bot.papers import ranking
+
+    pool, ranking._POOL = ranking._POOL, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -46,7 +60,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "database_url" not in metafunc.fixturenames:
         return
     backends = ["sqlite"]
-    if TEST_DATABASE_URL and metafunc.definition.get_closest_marker("sqlite_only") is None:
+    node = metafunc.definition
+    marked = node.get_closest_marker("sqlite_only") is not None
+    sqlite_only = marked and node.get_closest_marker("postgresql_too") is None
+    if TEST_DATABASE_URL and not sqlite_only:
         backends.append("postgresql")
     metafunc.parametrize("database_url", backends, indirect=True)
 
@@ -66,6 +83,15 @@ def pg_template() -> Iterator[str]:
     drop_pg_database(TEST_DATABASE_URL, name)
 
 
+@pytest.fixture(scope="session")
+def pg_pool(pg_template: str) -> Iterator[PgDatabasePool]:
+    """Fresh copies of the template made ahead in the background, so a test rarely waits for its database."""
+    assert TEST_DATABASE_URL is not None
+    pool = PgDatabasePool(TEST_DATABASE_URL, pg_template)
+    yield pool
+    pool.close()
+
+
 @pytest.fixture
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database of this test's own, already at the head revision (as a started bot leaves it), or
@@ -79,9 +105,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
             yield copy_sqlite_database(request.getfixturevalue("sqlite_template"), target)
         return
     assert TEST_DATABASE_URL is not None
-    template = "template0" if empty else request.getfixturevalue("pg_template")
-    with PgDatabase(TEST_DATABASE_URL, template) as url:
+    if empty:
+        with PgDatabase(TEST_DATABASE_URL, "template0") as url:
+            yield url
+        return
+    pool: PgDatabasePool = request.getfixturevalue("pg_pool")
+    url = pool.take()
+    try:
         yield url
+    finally:
+        pool.give_back(url)
 
 
 @pytest.fixture

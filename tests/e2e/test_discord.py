@@ -27,6 +27,8 @@ from bot.core.markup import bold, join, plain
 from bot.core.types import Attachment, Button, Reply
 from tests.fakes.discord import FakeDiscordServer, RestCall, payloads
 
+pytestmark = pytest.mark.sqlite_only  # what is under test is the platform adapter; the storage tests cover PostgreSQL
+
 TOKEN = "discord-test-token"
 EPHEMERAL = 1 << 6
 MANAGE_GUILD = 1 << 5

@@ -22,6 +22,8 @@ from bot.i18n import translator
 from storage.repository import SqlStore
 from tests.fakes.telegram import ApiCall, FakeTelegramServer, post_webhook, updates
 
+pytestmark = pytest.mark.sqlite_only  # what is under test is the platform adapter; the storage tests cover PostgreSQL
+
 TOKEN = "4242:fake-TOKEN-for-tests"
 BOT = "studybuddy_test_bot"
 ANN = 5001

@@ -9,6 +9,9 @@ from bot.core.clock import ManualClock
 from bot.core.types import ChatRef
 from tests.support import Chatter, at, snapshot
 
+# Replies and views: every statement they make is also made on PostgreSQL by the storage-facing tests.
+pytestmark = pytest.mark.sqlite_only
+
 
 async def test_start_then_today_in_english(ann: Chatter) -> None:
     text = await ann.text("/start")

@@ -6,10 +6,15 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
+
 from bot.core.clock import ManualClock
 from bot.core.dispatcher import Core
 from bot.core.types import ChatRef, Reply
 from tests.support import Chatter, at, snapshot
+
+# Replies and views: every statement they make is also made on PostgreSQL by the storage-facing tests.
+pytestmark = pytest.mark.sqlite_only
 
 GROUP = ChatRef("console", "-100", "group", "Group")
 
@@ -19,6 +24,7 @@ def checkins_of(database_url: str) -> list[tuple[object, ...]]:
 
 
 # data safety ---------------------------------------------------------------------------------------------
+@pytest.mark.postgresql_too  # concurrent writes of one user: row locks differ
 async def test_parallel_done_give_one_checkin_and_normal_replies(ann: Chatter, database_url: str) -> None:
     await ann.say("/start")
     texts = await asyncio.gather(*(ann.text("/done") for _ in range(6)))
@@ -28,6 +34,7 @@ async def test_parallel_done_give_one_checkin_and_normal_replies(ann: Chatter, d
     assert len(checkins_of(database_url)) == 1
 
 
+@pytest.mark.postgresql_too  # concurrent writes of one user: row locks differ
 async def test_parallel_done_and_undo_never_fail(ann: Chatter, database_url: str) -> None:
     await ann.say("/start")
     lines = ["/done", "/undo", "/done 1", "/undo", "/done 2", "/done"]

@@ -9,6 +9,9 @@ from bot.core.clock import ManualClock
 from bot.delivery.service import DeliveryService
 from tests.support import Chatter, RecordingDeliverer, at
 
+# Replies and views: every statement they make is also made on PostgreSQL by the storage-facing tests.
+pytestmark = pytest.mark.sqlite_only
+
 
 @pytest.fixture
 def app_adapters(platform: RecordingDeliverer) -> list[Adapter]:

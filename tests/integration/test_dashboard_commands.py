@@ -14,6 +14,9 @@ from bot.core.dispatcher import Core
 from tests.dashboard_support import GROUP_A, PUBLIC, SEED_START, in_group, web_services
 from tests.support import Chatter, snapshot
 
+# Replies and views: every statement they make is also made on PostgreSQL by the storage-facing tests.
+pytestmark = pytest.mark.sqlite_only
+
 LINK = re.compile(r"http://127\.0\.0\.1:9/dashboard/[A-Za-z0-9_-]{32}")
 
 

@@ -14,6 +14,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import Runtime
 from bot.core.adapter import DeliveryResult
@@ -123,17 +125,29 @@ async def test_a_drain_finds_rows_that_fell_due_during_it(
 class SlowPlatform(RecordingDeliverer):
     """Each send takes 90 s (a long flood wait, within the lease); during the second, another worker drains."""
 
-    def __init__(self, clock: ManualClock, other: DeliveryService) -> None:
+    def __init__(self, clock: ManualClock, other: DeliveryService, engine: AsyncEngine) -> None:
         super().__init__("console", clock)
         self.other = other
+        self.engine = engine
 
     async def deliver(self, target: Any, replies: Any, skip: int = 0) -> Any:
         assert self.clock is not None
-        await asyncio.sleep(0)  # a real send waits on the network: the look-ahead claims meanwhile
+        if not self.sent:  # a real send waits on the network: the look-ahead claims the next batch meanwhile
+            await self.claimed_by_me(4)
         self.clock.advance(timedelta(seconds=90))
         if len(self.sent) == 1:
             await self.other.drain()
         return await super().deliver(target, replies, skip)
+
+    async def claimed_by_me(self, rows: int) -> None:
+        """Until the look-ahead has claimed its batch (it runs on its own task, a few round trips away)."""
+        query = text("SELECT count(*) FROM deliveries WHERE status = 'sending' AND claimed_by = 'a'")
+        for _ in range(500):
+            async with self.engine.connect() as connection:
+                if (await connection.execute(query)).scalar_one() >= rows:
+                    return
+            await asyncio.sleep(0.01)
+        raise AssertionError("the look-ahead never claimed the next batch")
 
 
 async def test_a_looked_ahead_batch_whose_lease_ran_out_is_not_sent_twice(
@@ -143,7 +157,9 @@ async def test_a_looked_ahead_batch_whose_lease_ran_out_is_not_sent_twice(
     worker took the looked-ahead rows over: the slow worker renews before sending them and leaves them be."""
     other_platform = RecordingDeliverer("console", clock)
     other = make_runtime(database_url, clock, [other_platform], worker_id="b")
-    slow_runtime = make_runtime(database_url, clock, [SlowPlatform(clock, other.delivery)], worker_id="a")
+    slow_runtime = make_runtime(
+        database_url, clock, [SlowPlatform(clock, other.delivery, app.database.engine)], worker_id="a"
+    )
     await other.open()
     await slow_runtime.open()
     try:

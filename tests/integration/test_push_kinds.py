@@ -19,6 +19,9 @@ from bot.delivery.schedule import Recurrence
 from bot.delivery.service import DeliveryService
 from tests.support import Chatter, RecordingDeliverer, at, make_runtime
 
+# Replies and views: every statement they make is also made on PostgreSQL by the storage-facing tests.
+pytestmark = pytest.mark.sqlite_only
+
 
 def hello_when(who: Subscriber) -> Recurrence | None:
     """Every learner who opted in (here: whoever set a reminder) hears hello at 10:00 their time."""

@@ -12,6 +12,9 @@ from bot.core.dispatcher import Core
 from bot.core.types import ChatRef
 from tests.support import Chatter, snapshot
 
+# Replies and views: every statement they make is also made on PostgreSQL by the storage-facing tests.
+pytestmark = pytest.mark.sqlite_only
+
 GROUP = ChatRef("console", "-100", "group", "Study group")
 
 

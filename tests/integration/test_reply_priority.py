@@ -7,6 +7,8 @@ import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import pytest
+
 from bot.adapters.telegram import TelegramAdapter
 from bot.app import bootstrap
 from bot.core.adapter import Target
@@ -19,6 +21,9 @@ from tests.e2e.test_chaos_telegram import seed_due_pushes
 from tests.e2e.test_fanout_restart import zone_near_noon
 from tests.fakes.telegram import ApiCall, FakeTelegramServer, updates
 from tests.support import settings_for
+
+# Replies and views: every statement they make is also made on PostgreSQL by the storage-facing tests.
+pytestmark = pytest.mark.sqlite_only
 
 TOKEN = "6161:priority-test-token"
 ANN = 5001

@@ -16,6 +16,9 @@ from bot.papers.ingest import ArxivIngestJob
 from tests.fakes.arxiv import API_PATH, FakeArxiv
 from tests.support import SHARED, Chatter, RecordingDeliverer, at
 
+# Replies and views: every statement they make is also made on PostgreSQL by the storage-facing tests.
+pytestmark = pytest.mark.sqlite_only
+
 FEED = SHARED / "fixtures" / "arxiv" / "rss_cs.CL_pub2026-08-20_weekday.xml"
 
 

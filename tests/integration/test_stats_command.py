@@ -19,6 +19,9 @@ from bot.core.clock import ManualClock
 from bot.core.types import Lang
 from tests.support import Chatter
 
+# Replies and views: every statement they make is also made on PostgreSQL by the storage-facing tests.
+pytestmark = pytest.mark.sqlite_only
+
 
 def layout(today: date, lang: Lang) -> Drawing:
     """A picture with the same window and language: its cells sit where the real picture's do."""

@@ -23,11 +23,15 @@ log = logging.getLogger(__name__)
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 30}
 
 
+DRAIN_EVERY = 5  # seconds
+
 Job = tuple[str, Callable[[], Awaitable[object]], IntervalTrigger | CronTrigger]
 
 
 class Scheduler:
-    """Runs `tick` (record what is due) every minute and `drain` (send) right after and every 15 s."""
+    """Runs `tick` (record what is due) every minute and `drain` (send) right after and every `DRAIN_EVERY`
+    seconds: a worker whose tick found another worker recording the minute's pushes joins the sending
+    that soon (an idle drain is one claim query)."""
 
     def __init__(
         self,
@@ -59,7 +63,8 @@ class Scheduler:
     async def start(self) -> None:
         self.scheduler = AsyncIOScheduler(job_defaults=JOB_DEFAULTS, timezone="UTC")
         self.scheduler.add_job(self.run_once, CronTrigger(second=0), id="deliveries.tick", replace_existing=True)
-        self.scheduler.add_job(self._drain, IntervalTrigger(seconds=15), id="deliveries.drain", replace_existing=True)
+        drains = IntervalTrigger(seconds=DRAIN_EVERY)
+        self.scheduler.add_job(self._drain, drains, id="deliveries.drain", replace_existing=True)
         for job_id, func, trigger in self.extra_jobs:  # e.g. the arXiv ingest: also once right away
             self.scheduler.add_job(func, trigger, id=job_id, replace_existing=True, next_run_time=datetime.now(UTC))
         self.scheduler.start()

@@ -200,15 +200,11 @@ async def main() -> None:
             f"SELECT user_id, local_date, tasks FROM checkins WHERE user_id IN ({shown_ids}) AND local_date >= :since"
         )
 
-        async def bare(*queries: tuple[object, str]) -> None:
-            # the way the bot reads (on a SQLite file: the event loop's own read-only connection)
-            async with reading(app.database.engine) as connection:
-                for query, since in queries:
-                    (await connection.execute(query, {"since": since})).all()  # type: ignore[call-overload]
-
-        async def bare_pooled(*queries: tuple[object, str]) -> None:
-            # the same SELECTs on a pooled aiosqlite connection: the baseline before reads moved into the loop
-            async with app.database.engine.connect() as connection:
+        async def bare(*queries: tuple[object, str], pooled: bool = False) -> None:
+            """The way the bot reads (on a SQLite file: the event loop's own read-only connection), or with
+            `pooled` on an aiosqlite connection: the baseline before reads moved into the loop."""
+            opened = app.database.engine.connect() if pooled else reading(app.database.engine)
+            async with opened as connection:
                 for query, since in queries:
                     (await connection.execute(query, {"since": since})).all()  # type: ignore[call-overload]
 
@@ -222,7 +218,7 @@ async def main() -> None:
                 lambda: bare((streak_same_rows, window_start)),
                 lambda: bare((streak_rows, window_start)),
                 lambda: repo.streak_window(7, TODAY - timedelta(days=13)),
-                lambda: bare_pooled((streak_rows, window_start)),
+                lambda: bare((streak_rows, window_start), pooled=True),
             ],
             args.rounds,
         )
@@ -233,7 +229,7 @@ async def main() -> None:
                 lambda: bare((week_rows, week_start)),
                 top_reads,
                 lambda: bare((shown_week_rows, week_start)),
-                lambda: bare_pooled((week_rows, week_start)),
+                lambda: bare((week_rows, week_start), pooled=True),
             ],
             args.rounds,
         )

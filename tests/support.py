@@ -290,8 +290,7 @@ def migrated_pg_template(admin_url: str, worker: str) -> str:
     Its name is returned; `drop_pg_database` removes it at the end of the session.
     """
     name = f"sb_template_{worker}_{uuid.uuid4().hex[:8]}"
-    with pg_admin_engine(admin_url).connect() as connection:
-        connection.exec_driver_sql(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'")
+    create_pg_database(admin_url, name, "template0")
     try:
         _migrate(database_url_named(admin_url, name))
     except BaseException:
@@ -400,28 +399,25 @@ def counted(app: Runtime, pick: Callable[[str], bool] = lambda _sql: False) -> I
     cost = DatabaseCost()
     engine = app.database.engine.sync_engine
     reader = loop_reader(app.database.engine)
-    engines = [engine] if reader is None else [engine, reader.sync_engine]
 
-    def statement(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
-        cost.statements += 1
-        cost.picked += pick(sql)
+    def counter(in_loop: bool) -> Callable[..., None]:
+        def statement(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+            cost.statements += 1
+            cost.picked += pick(sql)
+            cost.loop_reads += in_loop
 
-    def read_in_loop(*_args: Any) -> None:
-        cost.loop_reads += 1
+        return statement
 
     def checkout(*_args: Any) -> None:
         cost.connections += 1
 
-    for counted_engine in engines:
-        event.listen(counted_engine, "before_cursor_execute", statement)
-    if reader is not None:
-        event.listen(reader.sync_engine, "before_cursor_execute", read_in_loop)
+    listeners = [(engine, counter(False))] + ([(reader.sync_engine, counter(True))] if reader else [])
+    for counted_engine, listener in listeners:
+        event.listen(counted_engine, "before_cursor_execute", listener)
     event.listen(engine.pool, "checkout", checkout)
     try:
         yield cost
     finally:
-        for counted_engine in engines:
-            event.remove(counted_engine, "before_cursor_execute", statement)
-        if reader is not None:
-            event.remove(reader.sync_engine, "before_cursor_execute", read_in_loop)
+        for counted_engine, listener in listeners:
+            event.remove(counted_engine, "before_cursor_execute", listener)
         event.remove(engine.pool, "checkout", checkout)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, time, timedelta
+from functools import cache
 
 from bot.accountability.board import build_top, leaderboard, learner_day, streak_words
 from bot.accountability.daily import ALL_TASKS
@@ -202,6 +203,7 @@ _WHY_LABELS: dict[Why, tuple[str, str]] = {
 }
 
 
+@cache  # /streak shows 14 days of at most six labels: translate each once per language
 def why_label(_: Translator, why: Why) -> str:
     mark, label = _WHY_LABELS[why]
     return mark + _(label)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, TypeVar
 
 from bot.core.clock import Clock, local_today
 from bot.core.metrics import NO_METRICS, Metrics
@@ -16,13 +16,6 @@ from bot.core.types import Chat, Incoming, Lang, SubjectRef, User
 from bot.i18n import Translator, translator
 
 T = TypeVar("T")
-
-
-@runtime_checkable
-class UnitOfWork(Protocol):
-    """A store that can run one command's reads on one connection (SqlStore can; test doubles needn't)."""
-
-    def unit_of_work(self) -> AbstractAsyncContextManager[None]: ...
 
 
 @asynccontextmanager
@@ -50,9 +43,10 @@ class Services:
         return self.ports[key]
 
     def unit_of_work(self) -> AbstractAsyncContextManager[None]:
-        """What one update runs inside: the store's unit of work when it has one."""
-        store = self.store
-        return store.unit_of_work() if isinstance(store, UnitOfWork) else no_unit_of_work()
+        """What one update runs inside: the store's unit of work when it has one (SqlStore has; test doubles
+        needn't). An attribute lookup, not a runtime-checkable Protocol: that isinstance costs ~10 µs an update."""
+        opener: Callable[[], AbstractAsyncContextManager[None]] | None = getattr(self.store, "unit_of_work", None)
+        return opener() if opener is not None else no_unit_of_work()
 
 
 @dataclass(slots=True)

@@ -14,21 +14,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
-from numpy.typing import NDArray
-
 from bot.papers.ports import Paper
 
-if TYPE_CHECKING:  # scikit-learn and scipy take a second to import: only the first ranking pays for them
+if TYPE_CHECKING:  # numpy, scikit-learn and scipy take a second to import: only the first ranking pays for them
+    import numpy as np
+    from numpy.typing import NDArray
     from scipy.sparse import csr_matrix
     from sklearn.feature_extraction.text import TfidfVectorizer
+
+    FloatArray = NDArray[np.float64]
 
 MANY_PAPERS = 20  # below this (tests, a holiday) every word counts
 WEAK_NEGATIVES = 200  # unlabelled papers sampled as weak negatives when few papers are disliked
 SVM_C = 0.1  # arxiv-sanity-lite uses a small C: a handful of labels should not overfit
 MODEL_CACHE_SIZE = 64
-
-FloatArray = NDArray[np.float64]
 
 
 def paper_text(paper: Paper) -> str:
@@ -40,6 +39,7 @@ def fit_features(papers: Sequence[Paper]) -> tuple[TfidfVectorizer, csr_matrix]:
     dot). Unigrams, not bigrams: bigram vocabularies make scikit-learn hold the GIL for hundreds of ms in C
     code (measured: 280-590 ms for 5,000 papers), stalling the event loop even from a worker thread.
     A handful of stop-word-only papers (tests, a quiet day) falls back to characters rather than failing."""
+    import numpy as np
     from scipy.sparse import csr_matrix
     from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -106,6 +106,7 @@ def taste_scores(
 
 
 def _train_and_score(vectorizer: TfidfVectorizer, features: csr_matrix, taste: Taste) -> TasteScores:
+    import numpy as np
     from scipy.sparse import csr_matrix, vstack
     from sklearn.svm import LinearSVC
 

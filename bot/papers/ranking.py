@@ -31,8 +31,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from bot.core.markup import Rich, bold, italic, join, link, plain
 from bot.core.types import Button, Lang, Reply
 from bot.i18n import Translator, translator
@@ -236,6 +234,8 @@ def rank_papers(
     query = query_tokens(keywords, topics)
     if not papers or limit <= 0 or not (query or taste.trains):
         return []
+    import numpy as np  # with scipy: imported by the first ranking, not by every process start
+
     index = build_index(papers)
     keyword = np.asarray(index.bm25.get_scores(query), dtype=np.float64) if query else np.zeros(len(papers))
     learned = taste_scores(index.key, index.vectorizer, index.features, taste)

@@ -32,7 +32,9 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sqlite_only: a test of SQLite behaviour; not run on PostgreSQL")
     config.addinivalue_line(
-        "markers", "postgresql_too: runs on PostgreSQL as well, inside a module marked sqlite_only (concurrent writes)"
+        "markers",
+        "postgresql_too: runs on PostgreSQL as well, inside a module marked sqlite_only (concurrent writes, or"
+        " storage lines no other PostgreSQL test runs)",
     )
     config.addinivalue_line(
         "markers", "empty_database: `database_url` is an empty database (no migration applied), not one at head"

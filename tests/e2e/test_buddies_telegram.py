@@ -14,6 +14,8 @@ from bot.core.dispatcher import Core
 from bot.delivery.recipients import StoreRecipients
 from tests.fakes.telegram import ApiCall, FakeTelegramServer, updates
 
+pytestmark = pytest.mark.sqlite_only  # what is under test is the platform adapter; the storage tests cover PostgreSQL
+
 TOKEN = "4242:fake-TOKEN-for-tests"
 BOT = "studybuddy_test_bot"
 GROUP = -4001

@@ -16,6 +16,10 @@ from bot.core.types import ChatRef, SubjectRef
 from bot.delivery.service import DeliveryService
 from tests.support import Chatter, RecordingDeliverer, at, snapshot
 
+# Replies and views: SQLite only. The tests marked postgresql_too run storage lines that no other PostgreSQL
+# test runs (measured with coverage.py per test), so PostgreSQL still runs every line of storage/ it ran.
+pytestmark = pytest.mark.sqlite_only
+
 GROUP_A = ChatRef("console", "-100", "group", "Group A")
 GROUP_B = ChatRef("console", "-200", "group", "Group B")
 
@@ -80,6 +84,7 @@ async def test_done_twice_and_undo_nothing_change_nothing(ann: Chatter, database
     assert snapshot(database_url) == before
 
 
+@pytest.mark.postgresql_too
 async def test_top_in_private_and_groupnudge_by_non_admin_change_nothing(
     core: Core, ann: Chatter, database_url: str
 ) -> None:
@@ -269,6 +274,7 @@ async def test_a_group_streak_longer_than_the_short_window_is_read_in_full(core:
     assert "Group streak: 20 days" in top
 
 
+@pytest.mark.postgresql_too
 async def test_a_group_streak_of_more_than_a_year_is_not_cut_short(core: Core, clock: ManualClock) -> None:
     ann, ann_private = in_group(core, "1", "Ann", GROUP_A), Chatter(core, user_id="1", name="Ann")
     for _round in range(3):  # check-ins need a plan day: three rounds of the 140-day plan

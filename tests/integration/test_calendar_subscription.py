@@ -24,6 +24,10 @@ from bot.plan.calendar import plan_day
 from bot.web.tokens import new_token
 from tests.support import Chatter, make_runtime, settings_for
 
+# Replies and views: SQLite only. The tests marked postgresql_too run storage lines that no other PostgreSQL
+# test runs (measured with coverage.py per test), so PostgreSQL still runs every line of storage/ it ran.
+pytestmark = pytest.mark.sqlite_only
+
 
 @pytest.fixture
 async def web_app(database_url: str, clock: ManualClock) -> AsyncIterator[Runtime]:
@@ -153,6 +157,7 @@ async def test_without_a_web_server_the_reply_points_to_export(app: Runtime) -> 
 
 
 # the feed follows the plan ----------------------------------------------------------------------------------
+@pytest.mark.postgresql_too
 async def test_the_feed_follows_catchup_goto_and_pause_day_by_day(
     web_app: Runtime, ann: Chatter, client: httpx.AsyncClient, clock: ManualClock
 ) -> None:
@@ -309,6 +314,7 @@ async def test_a_10_kb_path_is_refused_and_the_server_keeps_answering(ann: Chatt
     assert head.status_code == 200 and head.content == b"" and head.headers["content-type"].startswith("text/cal")
 
 
+@pytest.mark.postgresql_too
 async def test_token_store_scopes_revocation_and_versions(web_app: Runtime, clock: ManualClock) -> None:
     import asyncio
 

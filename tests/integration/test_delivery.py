@@ -18,6 +18,10 @@ from storage.outbox import SqlOutbox
 from tests.support import THIRTY_ZONES as ZONES
 from tests.support import Chatter, RecordingDeliverer, at, make_runtime, snapshot
 
+# Replies and views: SQLite only. The tests marked postgresql_too run storage lines that no other PostgreSQL
+# test runs (measured with coverage.py per test), so PostgreSQL still runs every line of storage/ it ran.
+pytestmark = pytest.mark.sqlite_only
+
 
 @pytest.fixture
 def app_adapters(platform: RecordingDeliverer) -> list[RecordingDeliverer]:
@@ -141,6 +145,7 @@ async def test_a_claimed_row_of_a_dead_process_is_resent_after_restart(
         await second.stop()
 
 
+@pytest.mark.postgresql_too
 async def test_platform_outcomes(ann: Chatter, core, delivery, platform, clock) -> None:
     await ann.say("/start")
     clock.set(at("2026-11-30 08:00"))
@@ -213,6 +218,7 @@ async def test_group_posts_reach_the_configured_chat_only(core, delivery, platfo
     assert "off" in await admin.text("/grouppost off")
 
 
+@pytest.mark.postgresql_too
 async def test_group_migration_follows_the_new_chat(core, delivery, platform, clock) -> None:
     group = ChatRef("console", "-42", "group", "Readers")
     admin = Chatter(core, user_id="9", name="Boss", chat=group, admin=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+import pytest
+
 from bot.accountability.board import NAME_WIDTH, columns
 from bot.accountability.streaks import task_count
 from bot.app import Runtime
@@ -19,6 +21,10 @@ from bot.core.types import ChatRef
 from bot.dashboard.group_page import group_view
 from storage.accountability import SqlAccountability
 from tests.support import Chatter
+
+# Replies and views: SQLite only. The tests marked postgresql_too run storage lines that no other PostgreSQL
+# test runs (measured with coverage.py per test), so PostgreSQL still runs every line of storage/ it ran.
+pytestmark = pytest.mark.sqlite_only
 
 GROUP = ChatRef("console", "-300", "group", "Big group")
 TELEGRAM_LIMIT = 4096
@@ -173,6 +179,7 @@ async def test_standings_sum_tasks_carry_own_pauses_and_read_kept_days_from_the_
     assert (await repo.standings(chat.id, sunday, monday, sunday)).share == 70
 
 
+@pytest.mark.postgresql_too
 async def test_an_empty_roster_has_no_standings(app: Runtime, core: Core) -> None:
     admin = member(core, 3, "Ada", admin=True)
     assert "Nobody is on this group's roster yet" in await admin.text("/top")

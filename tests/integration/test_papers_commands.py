@@ -16,6 +16,10 @@ from bot.plan.calendar import PlanDay
 from storage.papers import SqlPaperStore
 from tests.support import SHARED, Chatter, at, parsed_feed_file, snapshot
 
+# Replies and views: SQLite only. The tests marked postgresql_too run storage lines that no other PostgreSQL
+# test runs (measured with coverage.py per test), so PostgreSQL still runs every line of storage/ it ran.
+pytestmark = pytest.mark.sqlite_only
+
 FEED = SHARED / "fixtures/arxiv/rss_cs.CL_pub2026-08-20_weekday.xml"
 ITEM = re.compile(r"^\d+\. ", re.M)
 
@@ -98,6 +102,7 @@ async def test_papers_in_chinese(li: Chatter, stored: SqlPaperStore) -> None:
         ("/topics add  transformers ", "You already have the topic “transformers”."),
     ],
 )
+@pytest.mark.postgresql_too
 async def test_bad_input_gets_a_clear_reply_and_changes_nothing(
     line: str, expected: str, ann: Chatter, database_url: str
 ) -> None:
@@ -107,6 +112,7 @@ async def test_bad_input_gets_a_clear_reply_and_changes_nothing(
     assert snapshot(database_url) == before
 
 
+@pytest.mark.postgresql_too
 async def test_topic_cap(ann: Chatter, database_url: str) -> None:
     for i in range(MAX_TOPICS):
         assert "Added the topic" in await ann.text(f"/topics add topic {i}")

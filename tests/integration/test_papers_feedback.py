@@ -20,6 +20,10 @@ from storage.papers import SqlPaperStore
 from tests.support import SHARED, Chatter, at, parsed_feed_file, snapshot
 from tests.unit.test_papers_learn import GRAPH, SPEECH, WEEK, load_week
 
+# Replies and views: SQLite only. The tests marked postgresql_too run storage lines that no other PostgreSQL
+# test runs (measured with coverage.py per test), so PostgreSQL still runs every line of storage/ it ran.
+pytestmark = pytest.mark.sqlite_only
+
 FEED = SHARED / "fixtures/arxiv/rss_cs.CL_pub2026-08-20_weekday.xml"
 ID_IN_LIST = re.compile(r"arXiv:(\S+)$", re.M)
 GROUP = ChatRef("console", "-100", "group", "Group")
@@ -54,6 +58,7 @@ async def test_every_listed_paper_has_its_three_buttons(ann: Chatter, stored: Sq
     assert "Why: this week's" in reply.text.to_plain()
 
 
+@pytest.mark.postgresql_too
 async def test_disliked_and_read_papers_leave_the_list_and_pressing_again_undoes(
     ann: Chatter, stored: SqlPaperStore
 ) -> None:
@@ -74,6 +79,7 @@ async def test_disliked_and_read_papers_leave_the_list_and_pressing_again_undoes
     assert "you liked it" not in await ann.text(f"/paper {first}")
 
 
+@pytest.mark.postgresql_too
 async def test_read_checks_in_the_reading_slot_and_counts_the_day(
     ann: Chatter, stored: SqlPaperStore, app: Runtime
 ) -> None:
@@ -143,6 +149,7 @@ async def test_a_chinese_topic_is_searched_in_english(li: Chatter) -> None:
     assert "我还不认识这个中文术语" in await li.text("/topics add 完全未知")
 
 
+@pytest.mark.postgresql_too
 async def test_the_group_recap_counts_the_papers_read(core: Core, stored: SqlPaperStore, app: Runtime) -> None:
     ann = Chatter(core, user_id="1", name="Ann", chat=GROUP)
     bob = Chatter(core, user_id="3", name="Bob", chat=GROUP)

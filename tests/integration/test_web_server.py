@@ -13,6 +13,8 @@ from bot.app import Runtime
 from bot.web.pages import Page, PageRequest, PageResponse
 from bot.web.server import MAX_LINE, SECURITY_HEADERS, WebServer
 
+pytestmark = pytest.mark.sqlite_only  # what is under test is HTTP (the adapter); the storage tests cover PostgreSQL
+
 SECRET_PATH = "/secret/Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4.txt"
 
 

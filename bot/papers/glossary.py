@@ -13,7 +13,7 @@ import re
 from functools import cache
 from importlib import resources
 
-import yaml
+from bot.plan.loader import safe_yaml
 
 GLOSSARY_FILE = "glossary.yaml"
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -23,7 +23,7 @@ _LATIN_RUN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ./+-]*")
 @cache
 def glossary() -> dict[str, tuple[str, ...]]:
     """English term -> its Chinese names, as shipped."""
-    raw = yaml.safe_load(resources.files("bot.papers").joinpath("data", GLOSSARY_FILE).read_text(encoding="utf-8"))
+    raw = safe_yaml(resources.files("bot.papers").joinpath("data", GLOSSARY_FILE).read_text(encoding="utf-8"))
     if not isinstance(raw, dict):
         raise ValueError(f"{GLOSSARY_FILE}: top level must map English terms to lists of Chinese names")
     return {str(en): tuple(str(zh) for zh in names) for en, names in raw.items()}

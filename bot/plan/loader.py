@@ -55,13 +55,23 @@ class PlanError(Exception):
 # --------------------------------------------------------------------------------------------- reading
 
 
+# libyaml's loader where PyYAML was built with it (its wheels are): the plan's three files load in ~15 ms
+# instead of ~160 ms in pure Python, paid by every process start that answers a plan command.
+_SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def safe_yaml(text: str) -> Any:
+    """`yaml.safe_load`, through libyaml when it is there."""
+    return yaml.load(text, Loader=_SAFE_LOADER)  # a safe loader, C or Python
+
+
 def _read_yaml(name: str) -> Any:
     try:
         text = resources.files("bot.plan").joinpath("data", name).read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise PlanError(f"{name}: file not found in bot/plan/data") from exc
     try:
-        return yaml.safe_load(text)
+        return safe_yaml(text)
     except yaml.YAMLError as exc:
         raise PlanError(f"{name}: invalid YAML: {exc}") from exc
 

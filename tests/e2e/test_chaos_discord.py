@@ -6,31 +6,17 @@ keeps every send under the fake's flood limit (no 429)."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.core.clock import ManualClock
 from tests.botproc import bot_env, start_bot, stop_bot
-from tests.e2e.test_chaos_telegram import seed_due_pushes
-from tests.e2e.test_fanout_restart import zone_near_noon
+from tests.due_pushes import seed_database
 from tests.fakes.discord import FakeDiscordServer, RestCall, payloads
-from tests.support import make_runtime
 
 TOKEN = "discord-chaos-token"
 USERS = 400
 FIRST_ID = 910_000_000_000_000_000
 RATE = 190  # DELIVERY_RATE_PER_SECOND
 FAKE_LIMIT = 200
-
-
-async def seed(database_url: str) -> None:
-    clock = ManualClock(datetime.now(UTC))
-    app = make_runtime(database_url, clock, deliver=True)
-    await app.open()
-    try:
-        await seed_due_pushes(app, clock, zone_near_noon(clock.now()), USERS, FIRST_ID, platform="discord")
-    finally:
-        await app.stop()
 
 
 def pushes_by_recipient(server: FakeDiscordServer) -> Counter[str]:
@@ -54,7 +40,7 @@ async def wait_for_pushes(server: FakeDiscordServer, at_least: int, within: floa
 
 
 async def test_pushes_survive_gateway_drops_and_commands_keep_answering(database_url: str, tmp_path: Path) -> None:
-    await seed(database_url)
+    await seed_database(database_url, USERS, FIRST_ID, platform="discord")
     async with FakeDiscordServer(token=TOKEN, heartbeat_interval_ms=1000) as server:
         server.rate_limit(per_second=FAKE_LIMIT)
         env = bot_env(

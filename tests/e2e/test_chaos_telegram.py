@@ -19,19 +19,17 @@ import asyncio
 import os
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import create_engine, func, insert, select
+from sqlalchemy import create_engine, func, select
 
 from bot.adapters.telegram import TelegramAdapter
-from bot.app import AdapterFactory, Runtime, bootstrap
+from bot.app import AdapterFactory, bootstrap
 from bot.core.adapter import Adapter, RecipientEvents
 from bot.core.clock import ManualClock
 from bot.core.dispatcher import Core
 from bot.delivery.pacing import platform_budgets, shared_limits
-from storage.models import EnrolmentRow, UserRow
-from storage.outbox import DeliveryRow, ScheduleRow
-from tests.e2e.test_fanout_restart import zone_near_noon
+from storage.outbox import DeliveryRow
+from tests.due_pushes import seed_due_pushes, zone_near_noon
 from tests.fakes.telegram import ApiCall, Chaos, FakeTelegramServer, updates
 from tests.support import settings_for, sync_url
 
@@ -42,36 +40,6 @@ CHATTERS = [9100 + n for n in range(5)]
 RATE = 290  # DELIVERY_RATE_PER_SECOND, as for a self-hosted Bot API server
 FAKE_LIMIT = 300  # the stand-in's flood limit, just above (like Telegram's 30 to our 29)
 SEND_TIMEOUT = 0.25
-
-
-async def seed_due_pushes(
-    app: Runtime, clock: ManualClock, zone: str, users: int, first_id: int, platform: str = "telegram"
-) -> None:
-    """`users` enrolled learners whose daily push fell due an hour ago, in three bulk inserts."""
-    now = clock.now()
-    due = now - timedelta(hours=1)
-    local = due.astimezone(ZoneInfo(zone))
-    at_time = local.time().replace(second=0, microsecond=0)
-    rows = [
-        {"platform": platform, "external_id": str(first_id + n), "display_name": f"learner {n}", "lang": "en",
-         "timezone": zone, "reminder_time": at_time, "reading_day": 5, "active": True, "nudge_opt_out": False,
-         "created_at": now}
-        for n in range(users)
-    ]  # fmt: skip
-    async with app.database.engine.begin() as connection:
-        ids = (await connection.execute(insert(UserRow).returning(UserRow.id), rows)).scalars().all()
-        await connection.execute(
-            insert(EnrolmentRow),
-            [{"user_id": i, "start_date": local.date() - timedelta(days=3), "created_at": now} for i in ids],
-        )
-        await connection.execute(
-            insert(ScheduleRow),
-            [
-                {"platform": platform, "subject_kind": "user", "subject_id": i, "kind": "daily", "at_time": at_time,
-                 "timezone": zone, "weekday": None, "next_local_date": local.date(), "next_due_at": due}
-                for i in ids
-            ],
-        )  # fmt: skip
 
 
 def outbox_statuses(database_url: str) -> dict[str, int]:

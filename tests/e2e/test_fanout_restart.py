@@ -4,51 +4,29 @@ delivered and none twice, except at most the one that was in flight at the kill.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from bot.core.clock import ManualClock
-from bot.core.types import SubjectRef
 from tests.botproc import bot_env, start_bot, stop_bot
+from tests.due_pushes import seed_database
 from tests.fakes.telegram import FakeTelegramServer
-from tests.support import make_runtime
 
 TOKEN = "4242:fanout-test-token"
 USERS = 240
+RATE = 90  # DELIVERY_RATE_PER_SECOND (a self-hosted Bot API server's): the kill lands mid fan-out all the same
 FIRST_ID = 500_000
-
-
-def zone_near_noon(now: datetime) -> str:
-    """An Etc/GMT zone where it is around midday now, so 'due an hour ago' is still today locally."""
-    offset = 12 - now.hour
-    offset = max(-12, min(14, offset))
-    return "UTC" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
-
-
-async def seed(database_url: str, zone: str) -> None:
-    """Enrolled Telegram users whose 'daily' push fell due an hour ago (real time): sent at start-up."""
-    real_now = datetime.now(UTC)
-    clock = ManualClock(real_now - timedelta(hours=2))
-    app = make_runtime(database_url, clock, deliver=True)
-    await app.open()
-    try:
-        store = app.database.store
-        reminder = (real_now - timedelta(hours=1)).astimezone(ZoneInfo(zone)).time()
-        for n in range(USERS):
-            user, _ = await store.get_or_create_user("telegram", str(FIRST_ID + n), f"learner {n}", "en", zone)
-            await store.update_user(user.id, reminder_time=reminder.replace(second=0, microsecond=0))
-            await store.enrol(SubjectRef("user", user.id), date.today() - timedelta(days=3))
-            await app.services.schedules.refresh(SubjectRef("user", user.id))
-    finally:
-        await app.stop()
 
 
 async def test_sigkill_mid_fanout_then_restart_delivers_each_push_once(tmp_path: Path) -> None:
     async with FakeTelegramServer(token=TOKEN) as server:
-        server.rate_limit(per_second=30)
-        env = bot_env(tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=server.api_url, LOG_LEVEL="WARNING")
-        await seed(env["DATABASE_URL"], zone_near_noon(datetime.now(UTC)))
+        server.rate_limit(per_second=RATE + 10)
+        env = bot_env(
+            tmp_path,
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            TELEGRAM_API_URL=server.api_url,
+            DELIVERY_RATE_PER_SECOND=str(RATE),
+            LOG_LEVEL="WARNING",
+        )
+        await seed_database(env["DATABASE_URL"], USERS, FIRST_ID)
 
         first = await start_bot(tmp_path, env)
         try:

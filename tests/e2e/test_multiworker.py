@@ -10,21 +10,17 @@ from __future__ import annotations
 import asyncio
 import os
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
-from sqlalchemy import create_engine, func, insert, select
+from sqlalchemy import create_engine, func, select
 
-from bot.core.clock import ManualClock
-from storage.models import EnrolmentRow, UserRow
-from storage.outbox import DeliveryRow, ScheduleRow
+from storage.outbox import DeliveryRow
 from tests.botproc import bot_env, free_port, start_bot, stop_bot
-from tests.e2e.test_fanout_restart import zone_near_noon
+from tests.due_pushes import seed_database
 from tests.fakes.telegram import FakeTelegramServer
-from tests.support import PgDatabase, make_runtime, sync_url
+from tests.support import PgDatabase, sync_url
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
 pytestmark = pytest.mark.skipif(TEST_DATABASE_URL is None, reason="needs PostgreSQL: set TEST_DATABASE_URL")
@@ -37,39 +33,6 @@ WORKERS = 3
 # outlasts a worker's wait for its next drain (one worker's start-up tick may record every push)
 TOTAL_RATE = 150
 LEASE_SECONDS = 4
-
-
-async def seed(database_url: str, zone: str) -> None:
-    """2,000 enrolled Telegram users whose daily push fell due an hour ago, in three bulk inserts."""
-    real_now = datetime.now(UTC)
-    app = make_runtime(database_url, ManualClock(real_now))
-    await app.open()  # migrates the fresh database
-    try:
-        due = real_now - timedelta(hours=1)
-        local = due.astimezone(ZoneInfo(zone))
-        users = [
-            {"platform": "telegram", "external_id": str(FIRST_ID + n), "display_name": f"learner {n}", "lang": "en",
-             "timezone": zone, "reminder_time": local.time().replace(second=0, microsecond=0), "reading_day": 5,
-             "active": True, "nudge_opt_out": False, "created_at": real_now}
-            for n in range(USERS)
-        ]  # fmt: skip
-        async with app.database.engine.begin() as connection:
-            ids = (await connection.execute(insert(UserRow).returning(UserRow.id), users)).scalars().all()
-            await connection.execute(
-                insert(EnrolmentRow),
-                [{"user_id": i, "start_date": date.today() - timedelta(days=3), "created_at": real_now} for i in ids],
-            )
-            await connection.execute(
-                insert(ScheduleRow),
-                [
-                    {"platform": "telegram", "subject_kind": "user", "subject_id": i, "kind": "daily",
-                     "at_time": local.time().replace(second=0, microsecond=0), "timezone": zone, "weekday": None,
-                     "next_local_date": local.date(), "next_due_at": due}
-                    for i in ids
-                ],
-            )  # fmt: skip
-    finally:
-        await app.stop()
 
 
 def ok_chats(server: FakeTelegramServer) -> set[int]:
@@ -115,7 +78,7 @@ async def wait_for_worker_to_send(database_url: str, pid: int, at_least: int, wi
 async def test_three_workers_one_killed_deliver_each_push_once(tmp_path: Path) -> None:
     assert TEST_DATABASE_URL is not None
     with PgDatabase(TEST_DATABASE_URL) as database_url:
-        await seed(database_url, zone_near_noon(datetime.now(UTC)))
+        await seed_database(database_url, USERS, FIRST_ID)
         async with FakeTelegramServer(token=TOKEN) as server:
             server.rate_limit(per_second=TOTAL_RATE * 2)
             health_ports = [free_port() for _ in range(WORKERS)]

@@ -13,16 +13,12 @@ import threading
 import time
 from collections import Counter
 from contextlib import closing
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from bot.core.clock import ManualClock
-from bot.core.types import SubjectRef
 from storage.db import SQLITE_BUSY_TIMEOUT_MS
 from tests.botproc import bot_env, start_bot, stop_bot
+from tests.due_pushes import seed_database
 from tests.fakes.telegram import FakeTelegramServer, updates
-from tests.support import make_runtime
 
 TOKEN = "5151:sqlite-sharing-token"
 FANOUT = 120  # learners whose daily push is due when `run` starts: its outbox writes run beside the chat
@@ -31,31 +27,6 @@ CHATTERS = [620_000 + n for n in range(10)]  # Telegram learners who /start, /re
 ROUNDS = 12  # console rounds of /remind, /undo, /done
 HOLD = SQLITE_BUSY_TIMEOUT_MS / 1000 + 3  # longer than one busy timeout: a plain wait would give up
 ERRORS = ("database is locked", "went wrong", "OperationalError", "Traceback")
-
-
-def zone_near_noon(now: datetime) -> str:
-    """An Etc/GMT zone where it is around midday now, so 'due an hour ago' is still today locally."""
-    offset = max(-12, min(14, 12 - now.hour))
-    return "UTC" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
-
-
-async def seed(database_url: str) -> str:
-    """Enrolled Telegram learners whose daily push fell due an hour ago (real time): sent when `run` starts."""
-    real_now = datetime.now(UTC)
-    zone = zone_near_noon(real_now)
-    app = make_runtime(database_url, ManualClock(real_now - timedelta(hours=2)), deliver=True)
-    await app.open()
-    try:
-        store = app.database.store
-        reminder = (real_now - timedelta(hours=1)).astimezone(ZoneInfo(zone)).time().replace(second=0, microsecond=0)
-        for n in range(FANOUT):
-            user, _ = await store.get_or_create_user("telegram", str(FIRST_FANOUT_ID + n), f"learner {n}", "en", zone)
-            await store.update_user(user.id, reminder_time=reminder)
-            await store.enrol(SubjectRef("user", user.id), date.today() - timedelta(days=3))
-            await app.services.schedules.refresh(SubjectRef("user", user.id))
-    finally:
-        await app.stop()
-    return zone
 
 
 def hold_write_lock(database: Path, held: threading.Event) -> None:
@@ -91,7 +62,7 @@ async def test_run_and_a_console_write_one_sqlite_file_at_once(tmp_path: Path) -
     async with FakeTelegramServer(token=TOKEN) as server:
         env = bot_env(tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=server.api_url, LOG_LEVEL="WARNING")
         database = tmp_path / "run.db"
-        await seed(env["DATABASE_URL"])
+        await seed_database(env["DATABASE_URL"], FANOUT, FIRST_FANOUT_ID)
         console_env = {k: v for k, v in env.items() if k not in ("TELEGRAM_BOT_TOKEN", "TELEGRAM_API_URL")}
 
         run = await start_bot(tmp_path, env)

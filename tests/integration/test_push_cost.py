@@ -21,8 +21,7 @@ from bot.app import Runtime
 from bot.core.adapter import DeliveryResult
 from bot.core.clock import ManualClock
 from bot.delivery.service import DeliveryService
-from tests.e2e.test_chaos_telegram import seed_due_pushes
-from tests.e2e.test_fanout_restart import zone_near_noon
+from tests.due_pushes import seed_due_pushes, zone_near_noon
 from tests.support import DatabaseCost, RecordingDeliverer, counted, make_runtime
 
 PER_PUSH = 2  # the daily kind's check-in read, and the UPDATE that records the push

@@ -17,8 +17,7 @@ from bot.core.dispatcher import Core
 from bot.core.markup import plain
 from bot.core.ratelimit import ManualTimer, Priority, SendBudget
 from bot.core.types import Reply
-from tests.e2e.test_chaos_telegram import seed_due_pushes
-from tests.e2e.test_fanout_restart import zone_near_noon
+from tests.due_pushes import seed_due_pushes, zone_near_noon
 from tests.fakes.telegram import ApiCall, FakeTelegramServer, updates
 from tests.support import settings_for
 

@@ -9,6 +9,7 @@ PostgreSQL they share the command's one connection.
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -16,7 +17,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from bot.app import Runtime
+from bot.app import GC_YOUNG_THRESHOLD, Runtime
 from bot.core.clock import ManualClock
 from bot.core.types import ChatRef
 from storage.loop_reads import loop_reader
@@ -91,6 +92,13 @@ async def test_a_new_users_first_today_still_answers(app: Runtime, ann: Chatter)
     reply = await ann.text("/today")
     assert "/start" in reply
     assert await cost_of(app, ann, "/today") == reads(app, 2)
+
+
+@pytest.mark.sqlite_only  # a process setting, whatever the database
+async def test_an_opened_runtime_has_frozen_its_start_up_heap(app: Runtime) -> None:
+    """Full collections skip what start-up built, and young ones run every 10,000 allocations, not 700."""
+    assert gc.get_threshold()[0] == GC_YOUNG_THRESHOLD
+    assert gc.get_freeze_count() > 10_000
 
 
 async def test_a_task_started_inside_a_unit_reads_on_a_connection_of_its_own(pooled: AsyncEngine) -> None:

@@ -17,6 +17,7 @@ import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cache
 from typing import Protocol
 
 from apscheduler.triggers.interval import IntervalTrigger
@@ -148,17 +149,13 @@ class Database:
 # /streak in bench/leaderboard.py went 0.60 -> 0.43 ms (its bare SELECT 0.11 -> 0.07 ms) and the test
 # suite's CPU time 296 -> 236 s.
 GC_YOUNG_THRESHOLD = 10_000
-_heap_settled = False
 
 
+@cache  # once per process: a later runtime (tests build hundreds) would freeze their garbage too
 def settle_heap() -> None:
     """Once per process, when the bot is built: freeze what start-up allocated (the plan, the ORM's
     metadata, the adapters), so full collections no longer walk it, and collect the young generation
     less often. Memory stays bounded: cycles are still collected, only in larger batches."""
-    global _heap_settled
-    if _heap_settled:
-        return
-    _heap_settled = True
     gc.freeze()
     _young, middle, old = gc.get_threshold()
     gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)

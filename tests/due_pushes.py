@@ -52,15 +52,13 @@ async def seed_due_pushes(
         )  # fmt: skip
 
 
-async def seed_database(database_url: str, users: int, first_id: int, platform: str = "telegram") -> str:
+async def seed_database(database_url: str, users: int, first_id: int, platform: str = "telegram") -> None:
     """Migrate the (fresh) database and seed it with `users` pushes due an hour ago, in real time, for a
-    `studybuddy run` process to send when it starts; returns the learners' zone."""
+    `studybuddy run` process to send when it starts."""
     clock = ManualClock(datetime.now(UTC))
     app = make_runtime(database_url, clock, deliver=True)
     await app.open()
     try:
-        zone = zone_near_noon(clock.now())
-        await seed_due_pushes(app, clock, zone, users, first_id, platform)
+        await seed_due_pushes(app, clock, zone_near_noon(clock.now()), users, first_id, platform)
     finally:
         await app.stop()
-    return zone

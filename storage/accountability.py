@@ -58,6 +58,8 @@ from storage.rows import (
     from_object,
     labelled,
     labelled_nulls,
+    labels_of,
+    picker,
     to_values,
 )
 from storage.unit import reading
@@ -350,28 +352,40 @@ def to_standings(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Stand
     name, timezone, joined_on, tasks, share = (
         at[label] for label in ("name", "timezone", "joined_on", "tasks", "share")
     )
-    contenders = [
+    no_pauses: tuple[PauseSpan, ...] = ()
+    contenders = [  # positional (in Contender's field order), which is cheaper than keywords 200 times over
         Contender(
-            user_id=row[user_id],
-            name=row[name],
-            timezone=row[timezone],
-            joined_on=row[joined_on],
-            latest=DayState(*state(row)) if row[state_on] is not None else None,
-            tasks=row[tasks],
-            pauses=tuple(pauses.get(row[user_id], ())),
+            row[user_id],
+            row[name],
+            row[timezone],
+            row[joined_on],
+            DayState(*state(row)) if row[state_on] is not None else None,
+            row[tasks],
+            tuple(pauses[row[user_id]]) if row[user_id] in pauses else no_pauses,
         )
         for row in members
     ]
     return Standings(members[0][share] if members else DEFAULT_SHARE, contenders, days)
 
 
-def to_window(rows: Sequence[RowValues], since: date) -> StreakWindow:
-    """Split the window's union: pause rows have a `pause_start`, state rows don't."""
-    pauses = tuple(from_mapping(PauseSpan, row, PAUSE_PREFIX) for row in rows if row[PAUSE_START] is not None)
-    states = [from_mapping(DayState, row, STATE_PREFIX) for row in rows if row[PAUSE_START] is None]
+_WINDOW_LABELS = labels_of(_STREAK_WINDOW)
+_WINDOW_PAUSE = picker(PauseSpan, _WINDOW_LABELS, PAUSE_PREFIX)
+_WINDOW_STATE = picker(DayState, _WINDOW_LABELS, STATE_PREFIX)
+_WINDOW_PAUSE_START = _WINDOW_LABELS.index(PAUSE_START)
+
+
+def to_window(rows: Iterable[Sequence[Any]], since: date) -> StreakWindow:
+    """Split the window's union (rows of `_STREAK_WINDOW`): pause rows have a `pause_start`, state rows don't."""
+    pauses: list[PauseSpan] = []
+    states: list[DayState] = []
+    for row in rows:
+        if row[_WINDOW_PAUSE_START] is None:
+            states.append(_WINDOW_STATE(row))
+        else:
+            pauses.append(_WINDOW_PAUSE(row))
     if states and states[0].on < since:
-        return StreakWindow(pauses, states[0], states[1:])
-    return StreakWindow(pauses, None, states)
+        return StreakWindow(tuple(pauses), states[0], states[1:])
+    return StreakWindow(tuple(pauses), None, states)
 
 
 class SqlAccountability(SqlRepository):
@@ -545,7 +559,7 @@ class SqlAccountability(SqlRepository):
         """Pauses and the bounded run states: one prepared statement of two indexed reads."""
         params = {"user_id": user_id, "since": since}
         async with reading(self.engine) as connection:
-            rows = (await connection.execute(_STREAK_WINDOW, params)).mappings().all()
+            rows = (await connection.execute(_STREAK_WINDOW, params)).all()
         return to_window(rows, since)
 
     async def checkins(self, user_ids: Collection[int], since: date, until: date) -> list[tuple[int, date, int]]:

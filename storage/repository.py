@@ -7,8 +7,8 @@ connection when the dispatcher opened a unit of work (`storage.unit`).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Collection, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import date
 from typing import Any
 
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.types import Chat, ChatKind, Enrolment, Jump, Lang, PauseSpan, SubjectRef, User
 from storage.base import SqlRepository
 from storage.models import CHAT_COLUMNS, USER_COLUMNS, ChatRow, EnrolmentRow, JumpRow, PauseRow, UserRow
-from storage.rows import from_mapping, from_object, labelled, typed_null
+from storage.rows import from_object, labelled, labels_of, picker, typed_null
 from storage.unit import reading, unit_of_work
 
 USER_FIELDS = {
@@ -63,6 +63,8 @@ _USER_BY_ID = select(*labelled(USER_COLUMNS)).where(
 _CHAT_BY_ID = select(*labelled(CHAT_COLUMNS)).where(
     ChatRow.platform == bindparam("platform"), ChatRow.external_id == bindparam("external_id")
 )
+_USER_OF_ROW = picker(User, labels_of(_USER_BY_ID))
+_CHAT_OF_ROW = picker(Chat, labels_of(_CHAT_BY_ID))
 
 
 # A plan with its pauses and jumps in one statement: the enrolment's own row (once, with no pause), then
@@ -118,11 +120,9 @@ def _check_fields(fields: dict[str, Any], allowed: set[str]) -> None:
 
 
 class SqlStore(SqlRepository):
-    @asynccontextmanager
-    async def unit_of_work(self) -> AsyncIterator[None]:
+    def unit_of_work(self) -> AbstractAsyncContextManager[None]:
         """One connection for the reads of one command (the dispatcher opens it around each update)."""
-        async with unit_of_work(self.engine):
-            yield
+        return unit_of_work(self.engine)
 
     # users -------------------------------------------------------------------------------------------
     async def get_or_create_user(
@@ -130,9 +130,9 @@ class SqlStore(SqlRepository):
     ) -> tuple[User, bool]:
         params = {"platform": platform, "external_id": external_id}
         async with reading(self.engine) as connection:  # the common case: a read, no transaction
-            found = (await connection.execute(_USER_BY_ID, params)).mappings().first()
+            found = (await connection.execute(_USER_BY_ID, params)).first()
         if found is not None:
-            user = from_mapping(User, found)
+            user = _USER_OF_ROW(found)
             if user.display_name == display_name:
                 return user, False
             return await self.update_user(user.id, display_name=display_name), False
@@ -189,9 +189,9 @@ class SqlStore(SqlRepository):
     ) -> Chat:
         params = {"platform": platform, "external_id": external_id}
         async with reading(self.engine) as connection:  # the common case: a read, no transaction
-            found = (await connection.execute(_CHAT_BY_ID, params)).mappings().first()
+            found = (await connection.execute(_CHAT_BY_ID, params)).first()
         if found is not None:
-            chat = from_mapping(Chat, found)
+            chat = _CHAT_OF_ROW(found)
             if not title or chat.title == title:
                 return chat
             return await self.update_chat(chat.id, title=title)

@@ -1,19 +1,21 @@
 """Result rows to the core's dataclasses by name, never by position.
 
 A select labels each column with the name of the dataclass field it fills (with a prefix when one row
-carries several dataclasses), and the dataclass is built from the row's mapping: a new column or a
-reordered field can't shift values into the wrong field, and a field without a column is a KeyError at
-once instead of a silently wrong value.
+carries several dataclasses), and the dataclass is built from the row's mapping, or on the hot reads by
+a `picker` that finds each label's position once per statement: a new column or a reordered field can't
+shift values into the wrong field, and a field without a column is a KeyError at once instead of a
+silently wrong value.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any, ClassVar, Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, Label, RowMapping, cast, null
+from sqlalchemy import ColumnElement, Label, RowMapping, Select, cast, null
 from sqlalchemy.orm import InstrumentedAttribute
 
 
@@ -66,6 +68,26 @@ def typed_null(column: InstrumentedAttribute[Any]) -> ColumnElement[Any]:
 def from_mapping(cls: type[T], values: RowValues, prefix: str = "") -> T:
     """Fill every field of `cls` from the key `prefix + field name` (a KeyError when one is missing)."""
     return cls(**{name: values[key] for name, key in _keys(cls, prefix)})
+
+
+def labels_of(statement: Select[Any] | Any) -> tuple[str, ...]:
+    """The labels of a select's (or a union's) columns, in order: what its result rows carry by position."""
+    return tuple(statement.selected_columns.keys())
+
+
+def picker(cls: type[T], labels: Sequence[str], prefix: str = "") -> Callable[[Sequence[Any]], T]:
+    """Builds `cls` from a result row of `labels`, each field from the label `prefix + field name`.
+
+    As safe as `from_mapping` (the positions are found by label, a field without one is a KeyError at
+    once) but the labels are looked up here, once per statement, instead of once per row and field: the
+    hot reads run on every command."""
+    at = {label: i for i, label in enumerate(labels)}
+    names = field_names(cls)
+    positions = [at[prefix + name] for name in names]
+    if len(positions) == 1:  # itemgetter of one position gives the value, not a tuple
+        return lambda row: cls(**{names[0]: row[positions[0]]})
+    values = itemgetter(*positions)
+    return lambda row: cls(*values(row))
 
 
 def from_object(cls: type[T], row: object, columns: FieldColumns) -> T:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from contextvars import ContextVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -56,12 +56,21 @@ def unit_capacity(pool: Pool) -> int:
     return 0 if type(pool).__name__ in ("StaticPool", "SingletonThreadPool") else 1 << 30
 
 
-@asynccontextmanager
-async def unit_of_work(engine: AsyncEngine) -> AsyncIterator[None]:
+_NO_UNIT: AbstractAsyncContextManager[None] = nullcontext()  # stateless: one serves every update
+
+
+def unit_of_work(engine: AsyncEngine) -> AbstractAsyncContextManager[None]:
     """Share one connection among the reads of this task until the block ends (nested: the outer one)."""
+    if loop_reader(engine) is not None:  # a SQLite file: reads don't take pooled connections at all
+        return _NO_UNIT
+    return _holding_a_connection(engine)
+
+
+@asynccontextmanager
+async def _holding_a_connection(engine: AsyncEngine) -> AsyncIterator[None]:
     pool = engine.sync_engine.pool
     held = _HELD.get(id(pool), 0)
-    if loop_reader(engine) is not None or _shared(engine) is not None or held >= unit_capacity(pool):
+    if _shared(engine) is not None or held >= unit_capacity(pool):
         yield
         return
     _HELD[id(pool)] = held + 1

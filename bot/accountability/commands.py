@@ -20,11 +20,11 @@ from bot.buddies.weeks import leave_buddies
 from bot.core.context import Context
 from bot.core.markup import Rich, bold, join, plain
 from bot.core.registry import ArgSpec, Registry, Subcommand
-from bot.core.replies import expired_button, usage_reply, weekday_name
-from bot.core.types import PauseSpan, Reply, SubjectRef
+from bot.core.replies import expired_button, usage_reply, weekday_name, weekday_names
+from bot.core.types import Lang, PauseSpan, Reply, SubjectRef
 from bot.dashboard.commands import STATS_WEB
 from bot.delivery.reminders import TIME_ARG
-from bot.i18n import N_, Translator
+from bot.i18n import N_, Translator, translator
 from bot.plan.calendar import has_tasks, plan_day
 from bot.plan.commands import current, loop_of, render_day
 from bot.plan.views import DONE_ACTION, UNDO_ACTION
@@ -203,10 +203,10 @@ _WHY_LABELS: dict[Why, tuple[str, str]] = {
 }
 
 
-@cache  # /streak shows 14 days of at most six labels: translate each once per language
-def why_label(_: Translator, why: Why) -> str:
-    mark, label = _WHY_LABELS[why]
-    return mark + _(label)
+@cache  # /streak shows 14 days of at most six labels: translate them once per language
+def why_labels(lang: Lang) -> dict[Why, str]:
+    _ = translator(lang)
+    return {why: mark + _(label) for why, (mark, label) in _WHY_LABELS.items()}
 
 
 def open_day(ctx: Context, yesterday: bool, closed: str) -> date | Reply:
@@ -345,9 +345,10 @@ async def streak(ctx: Context) -> Reply:
                 )
             )
         )
-    for day, why in days:
-        if why != "not_started":
-            lines.append(plain(f"{day.isoformat()} {weekday_name(ctx.lang, day.weekday())}  {why_label(_, why)}"))
+    labels, names = why_labels(ctx.lang), weekday_names(ctx.lang)
+    shown = [f"{day.isoformat()} {names[day.weekday()]}  {labels[why]}" for day, why in days if why != "not_started"]
+    if shown:
+        lines.append(plain("\n".join(shown)))  # one span: the day lines are plain text alike
     return Reply(join(lines))
 
 

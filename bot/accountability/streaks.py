@@ -148,8 +148,8 @@ def why_days(
     first_ever = base.on if base is not None else (rows[0].on if rows else None)
     first_open = open_from(today, grace)
     out: list[tuple[date, Why]] = []
-    for offset in range(days - 1, -1, -1):
-        day = today - timedelta(days=offset)
+    day = today - timedelta(days=days - 1)
+    for _ in range(days):
         why: Why
         if day in counted:
             why = "counted"
@@ -157,13 +157,14 @@ def why_days(
             why = "frozen"
         elif day >= first_open:
             why = "open"
-        elif is_paused_on(pauses, day):
+        elif pauses and is_paused_on(pauses, day):
             why = "paused"
         elif first_ever is None or day < first_ever:
             why = "not_started"
         else:
             why = "missed"
         out.append((day, why))
+        day += ONE_DAY
     return out
 
 

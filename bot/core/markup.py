@@ -77,8 +77,12 @@ def link(text: str, url: str) -> Rich:
 def join(parts: Iterable[Rich | str], sep: str = "\n") -> Rich:
     """One Rich of all parts, `sep` between them (spans gathered once, not copied at every step)."""
     spans: list[Span] = []
+    between = Span(sep)  # immutable: one span serves every gap
     for i, part in enumerate(parts):
         if i and sep:
-            spans.append(Span(sep))
-        spans.extend(plain(part).spans if isinstance(part, str) else part.spans)
+            spans.append(between)
+        if isinstance(part, str):
+            spans.append(Span(part))
+        else:
+            spans.extend(part.spans)
     return Rich(tuple(spans))

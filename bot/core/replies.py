@@ -33,4 +33,9 @@ WEEKDAY_NAMES_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Sat
 
 def weekday_name(lang: Lang, day: int) -> str:
     """A weekday as people write it ("Saturday", "周六"); the short codes are only for typing."""
-    return (WEEKDAYS_ZH if lang == "zh" else WEEKDAY_NAMES_EN)[day]
+    return weekday_names(lang)[day]
+
+
+def weekday_names(lang: Lang) -> tuple[str, ...]:
+    """Monday first, as `date.weekday()` counts."""
+    return WEEKDAYS_ZH if lang == "zh" else WEEKDAY_NAMES_EN

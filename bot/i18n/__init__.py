@@ -55,6 +55,7 @@ def N_(message: str) -> str:
     return message
 
 
+@cache  # one per language: every reply asks for one
 def translator(lang: Lang) -> Translator:
     return Translator(lang)
 

@@ -1,4 +1,4 @@
-"""Rows become dataclasses by column name, never by position (storage/rows.py and its users)."""
+"""Rows become dataclasses by column name, never by a position that isn't found from a name (storage/rows.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from bot.accountability.ports import Contender
 from bot.accountability.streaks import DayState
 from bot.core.types import Chat, PauseSpan, User
 from storage.accountability import (
@@ -24,7 +25,7 @@ from storage.accountability import (
 )
 from storage.models import CHAT_COLUMNS, USER_COLUMNS, ChatRow, UserRow
 from storage.repository import _CHAT_BY_ID, _USER_BY_ID, to_chat, to_user
-from storage.rows import from_mapping, from_object
+from storage.rows import field_names, from_mapping, from_object, picker
 
 ANN = User(1, "console", "ext-1", "Ann", "zh", "Asia/Tokyo", time(7, 30), 3, False, True)
 STATE = DayState(date(2026, 3, 9), 5, 8, 1, date(2026, 3, 5), date(2026, 3, 7), True)
@@ -53,6 +54,23 @@ def test_from_mapping_refuses_a_field_without_a_column() -> None:
     row = {name: value for name, value in values_of(ANN).items() if name != "nudge_opt_out"}
     with pytest.raises(KeyError, match="nudge_opt_out"):
         from_mapping(User, row)  # even a field with a default must come from its column
+
+
+def test_picker_fills_each_field_from_its_label_wherever_the_label_sits() -> None:
+    labels = ("u_unrelated", *(f"u_{name}" for name in reversed(values_of(ANN))))
+    row = ("ignored", *reversed(values_of(ANN).values()))
+    assert picker(User, labels, "u_")(row) == ANN
+
+
+def test_picker_refuses_a_field_without_a_label_before_any_row() -> None:
+    labels = [f"u_{name}" for name in values_of(ANN) if name != "nudge_opt_out"]
+    with pytest.raises(KeyError, match="nudge_opt_out"):
+        picker(User, labels, "u_")
+
+
+def test_contenders_are_built_in_the_field_order_to_standings_passes() -> None:
+    """`to_standings` builds each Contender positionally (a big group's hot loop): a reordered field fails here."""
+    assert field_names(Contender) == ("user_id", "name", "timezone", "joined_on", "latest", "tasks", "pauses")
 
 
 def test_from_object_follows_names_not_the_order_of_fields() -> None:
@@ -98,6 +116,11 @@ def window_row(state: DayState | None = None, pause: PauseSpan | None = None) ->
     return row | {"pause_start": pause.start if pause else None, "pause_end": pause.end if pause else None}
 
 
+def as_window_result(row: dict[str, Any]) -> tuple[Any, ...]:
+    """The row as `_STREAK_WINDOW` returns it: values in the order of its labels."""
+    return tuple(row[label] for label in _STREAK_WINDOW.selected_columns.keys())
+
+
 @pytest.mark.parametrize("pauses_first", [True, False])  # NULLs sort first on SQLite, last on PostgreSQL
 def test_to_window_splits_pause_rows_from_state_rows(pauses_first: bool) -> None:
     since = date(2026, 3, 8)
@@ -105,7 +128,8 @@ def test_to_window_splits_pause_rows_from_state_rows(pauses_first: bool) -> None
     pauses = [PauseSpan(date(2026, 2, 1), date(2026, 2, 3)), PauseSpan(date(2026, 3, 10))]
     states = [window_row(before), window_row(inside)]
     paused = [window_row(pause=p) for p in pauses]
-    window = to_window(paused + states if pauses_first else states + paused, since)
+    rows = [as_window_result(row) for row in (paused + states if pauses_first else states + paused)]
+    window = to_window(rows, since)
     assert window.pauses == tuple(pauses)
     assert window.base == before and window.states == [inside]
 

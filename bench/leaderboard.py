@@ -231,8 +231,9 @@ async def main() -> None:
             ],
             args.rounds,
         )
-        # The aiosqlite references in a round of their own: its thread is still finishing (returning the
-        # connection to the pool) when the call returns, and it took the GIL from whatever ran next.
+        # The aiosqlite references in rounds of their own: the call that ran right after one was slower (the
+        # thread hand-offs leave the caches cold; /streak ~15% in these runs), which charged the command,
+        # the only call placed after it, for a reference it doesn't use. Their ratios compare within a round.
         pooled_figures = await interleaved(
             [
                 lambda: private.say("/streak"),

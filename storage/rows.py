@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any, ClassVar, Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, Label, RowMapping, Select, cast, null
+from sqlalchemy import ColumnElement, Label, RowMapping, SelectBase, cast, null
 from sqlalchemy.orm import InstrumentedAttribute
 
 
@@ -70,7 +70,7 @@ def from_mapping(cls: type[T], values: RowValues, prefix: str = "") -> T:
     return cls(**{name: values[key] for name, key in _keys(cls, prefix)})
 
 
-def labels_of(statement: Select[Any] | Any) -> tuple[str, ...]:
+def labels_of(statement: SelectBase) -> tuple[str, ...]:
     """The labels of a select's (or a union's) columns, in order: what its result rows carry by position."""
     return tuple(statement.selected_columns.keys())
 

@@ -40,7 +40,6 @@ def test_building_and_opening_the_bot_leaves_the_heavy_libraries_for_their_first
     assert done.stdout.strip() == ""
 
 
-
 UPGRADE_ONLY = """
 import sys
 from bot.cli import main

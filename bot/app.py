@@ -121,6 +121,25 @@ class Database:
     async def stop(self) -> None:
         await self.engine.dispose()
 
+    async def revision(self) -> str | None:
+        """The schema's Alembic revision; None for an empty database."""
+        from alembic.runtime.migration import MigrationContext
+
+        async with self.engine.connect() as connection:
+            return await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
+
+    @staticmethod
+    def migrations_between(before: str | None, after: str | None) -> list[str]:
+        """The migrations that lead from `before` to `after`, oldest first, as "revision: message"."""
+        from alembic.script import ScriptDirectory
+
+        from storage.migrate import alembic_config
+
+        if after is None or before == after:
+            return []
+        scripts = ScriptDirectory.from_config(alembic_config()).iterate_revisions(after, before or "base")
+        return [f"{script.revision}: {script.doc}" for script in reversed(list(scripts)) if script is not None]
+
     async def ping(self) -> None:
         await ping(self.engine)
 

@@ -49,20 +49,6 @@ def _current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-async def current_revision(engine: AsyncEngine) -> str | None:
-    """The schema's Alembic revision; None for an empty database."""
-    async with engine.connect() as connection:
-        return await connection.run_sync(_current_revision)
-
-
-def migrations_between(before: str | None, after: str | None) -> list[str]:
-    """The migrations that lead from `before` to `after`, oldest first, as "revision: message"."""
-    if after is None or before == after:
-        return []
-    scripts = ScriptDirectory.from_config(alembic_config()).iterate_revisions(after, before or "base")
-    return [f"{script.revision}: {script.doc}" for script in reversed(list(scripts)) if script is not None]
-
-
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Apply migrations in one transaction, so a process killed halfway leaves the schema as it was.
 

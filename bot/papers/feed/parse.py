@@ -20,8 +20,8 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import feedparser
-from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 
+from bot.papers.feed.tex import detex
 from bot.papers.ports import Paper
 
 __all__ = [
@@ -110,31 +110,6 @@ def split_arxiv_id(raw: str) -> tuple[str, int | None]:
     if match is None:
         return ident, None
     return match["id"], int(match["version"])
-
-
-def _latex_converter() -> LatexNodes2Text:
-    """Math as Unicode; an unknown macro (`\\poshbench`, a paper's own) keeps its name instead of vanishing."""
-    context = get_default_latex_context_db()  # a fresh database per call
-    context.set_unknown_macro_spec(MacroTextSpec("", simplify_repl=lambda node, l2tobj=None: node.macroname))
-    return LatexNodes2Text(latex_context=context, math_mode="text", keep_comments=False)
-
-
-_LATEX = _latex_converter()
-_TEX_SPECIAL = re.compile(r"(?<!\\)([%&#])")  # literal in abstracts ("50%"), not TeX comments or tabs
-_DOLLARS = re.compile(r"(?<!\\)\$(?=\d)([^$]*)(?<!\\)\$(?=\d)")  # "$90 to $190": money, not math
-
-
-def detex(text: str) -> str:
-    """TeX accents and math as plain Unicode for chat (`Benjam\\'in` -> Benjamín, `$\\alpha$` -> α).
-    Text with neither a backslash nor a `$` is returned as is; pylatexenc trouble leaves it unchanged."""
-    if "\\" not in text and "$" not in text:
-        return text
-    try:
-        escaped = _DOLLARS.sub(lambda m: f"\\${m[1]}\\$", _TEX_SPECIAL.sub(r"\\\1", text))
-        decoded = _LATEX.latex_to_text(escaped)
-    except Exception:  # a parser edge case must never lose a paper
-        return text
-    return " ".join(decoded.split()) if decoded.strip() else text
 
 
 def split_authors(creator: str, *, keep_affiliations: bool = False) -> tuple[str, ...]:

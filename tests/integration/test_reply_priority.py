@@ -97,6 +97,7 @@ async def test_pushes_and_replies_together_stay_under_the_flood_limit(database_u
             for chatter in chatters:
                 await server.wait_for("sendMessage", to_chat(chatter))
         finally:
+            await adapter.stop()  # started here, not by app.start(): app.stop() doesn't know it
             await app.stop()
     assert server.rejected_429 == 0
     assert budget.granted[Priority.PUSH] == 150 and budget.granted[Priority.REPLY] >= len(chatters)

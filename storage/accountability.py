@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
-from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -53,7 +52,6 @@ from storage.base import SqlRepository
 from storage.models import USER_COLUMNS, Base, CheckinRow, EnrolmentRow, PauseRow, UserRow, UTCDateTime, utcnow
 from storage.rows import (
     RowValues,
-    field_names,
     from_mapping,
     from_object,
     labelled,
@@ -334,8 +332,7 @@ def to_standings(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Stand
     Still by label, but each label is looked up once per result rather than once per row and field: a
     big group's rows are most of what `/top` costs in Python."""
     at = {label: i for i, label in enumerate(columns)}
-    state = itemgetter(*(at[STATE_PREFIX + name] for name in field_names(DayState)))
-    pause = itemgetter(*(at[PAUSE_PREFIX + name] for name in field_names(PauseSpan)))
+    state, pause = picker(DayState, columns, STATE_PREFIX), picker(PauseSpan, columns, PAUSE_PREFIX)
     user_id, state_on, pause_start, day_on, day_checked = (
         at[label] for label in ("user_id", STATE_ON, PAUSE_START, DAY_ON, DAY_PREFIX + "checked")
     )
@@ -344,7 +341,7 @@ def to_standings(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Stand
     members: list[Sequence[Any]] = []
     for row in rows:
         if row[pause_start] is not None:
-            pauses.setdefault(row[user_id], []).append(PauseSpan(*pause(row)))
+            pauses.setdefault(row[user_id], []).append(pause(row))
         elif row[day_on] is not None:
             days[row[day_on]] = row[day_checked]
         else:
@@ -359,7 +356,7 @@ def to_standings(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Stand
             row[name],
             row[timezone],
             row[joined_on],
-            DayState(*state(row)) if row[state_on] is not None else None,
+            state(row) if row[state_on] is not None else None,
             row[tasks],
             tuple(pauses[row[user_id]]) if row[user_id] in pauses else no_pauses,
         )

@@ -87,7 +87,7 @@ def detex(text: str) -> str:
 
 
 def detex_whole(text: str) -> str:
-    """The same conversion of the whole text at once: the reference `detex` must match (tests, benches)."""
+    """The same conversion of the whole text at once: the reference `detex` must match (tests)."""
     if "\\" not in text and "$" not in text:
         return text
     try:

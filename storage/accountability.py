@@ -46,7 +46,7 @@ from bot.accountability.ports import (
     StreakWindow,
     UndoOutcome,
 )
-from bot.accountability.streaks import DayState, advance
+from bot.accountability.streaks import DayState, RunDays, advance
 from bot.core.types import PauseSpan, User
 from storage.base import SqlRepository
 from storage.models import USER_COLUMNS, Base, CheckinRow, EnrolmentRow, PauseRow, UserRow, UTCDateTime, utcnow
@@ -369,20 +369,31 @@ _WINDOW_LABELS = labels_of(_STREAK_WINDOW)
 _WINDOW_PAUSE = picker(PauseSpan, _WINDOW_LABELS, PAUSE_PREFIX)
 _WINDOW_STATE = picker(DayState, _WINDOW_LABELS, STATE_PREFIX)
 _WINDOW_PAUSE_START = _WINDOW_LABELS.index(PAUSE_START)
+_WINDOW_ON = _WINDOW_LABELS.index(STATE_ON)
+_WINDOW_FROZEN = _WINDOW_LABELS.index(STATE_PREFIX + "frozen")
 
 
 def to_window(rows: Iterable[Sequence[Any]], since: date) -> StreakWindow:
-    """Split the window's union (rows of `_STREAK_WINDOW`): pause rows have a `pause_start`, state rows don't."""
+    """Split the window's union (rows of `_STREAK_WINDOW`): pause rows have a `pause_start`, state rows
+    don't. Only the latest state becomes a `DayState`; of the others the run needs just their dates."""
     pauses: list[PauseSpan] = []
-    states: list[DayState] = []
+    counted: list[date] = []
+    frozen: list[date] = []
+    first: date | None = None
+    last: Sequence[Any] | None = None
     for row in rows:
-        if row[_WINDOW_PAUSE_START] is None:
-            states.append(_WINDOW_STATE(row))
-        else:
+        if row[_WINDOW_PAUSE_START] is not None:
             pauses.append(_WINDOW_PAUSE(row))
-    if states and states[0].on < since:
-        return StreakWindow(tuple(pauses), states[0], states[1:])
-    return StreakWindow(tuple(pauses), None, states)
+            continue
+        on, last = row[_WINDOW_ON], row  # state rows come oldest first
+        if first is None:
+            first = on
+        if on >= since:  # else it is the latest state before the window, read for the run it carries
+            counted.append(on)
+            if row[_WINDOW_FROZEN] is not None:
+                frozen.append(row[_WINDOW_FROZEN])
+    latest = _WINDOW_STATE(last) if last is not None else None
+    return StreakWindow(tuple(pauses), RunDays(latest, first, frozenset(counted), frozenset(frozen)))
 
 
 class SqlAccountability(SqlRepository):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
 
 from bot.accountability.board import build_top, leaderboard, learner_day, streak_words
 from bot.accountability.daily import ALL_TASKS
@@ -209,6 +209,11 @@ def why_labels(lang: Lang) -> dict[Why, str]:
     return {why: mark + _(label) for why, (mark, label) in _WHY_LABELS.items()}
 
 
+@lru_cache(maxsize=1024)  # every learner's 14 days fall in the same ~16 dates: formatted once, not per reply
+def day_line(day: date, why: Why, lang: Lang) -> str:
+    return f"{day.isoformat()} {weekday_names(lang)[day.weekday()]}  {why_labels(lang)[why]}"
+
+
 def open_day(ctx: Context, yesterday: bool, closed: str) -> date | Reply:
     """The learner's date a `/done` or `/undo` acts on: today, or yesterday while it is still open (until
     noon local time); after that, the `closed` refusal."""
@@ -315,8 +320,8 @@ async def streak(ctx: Context) -> Reply:
     _ = ctx._
     today, grace = learner_day(ctx.services.clock, ctx.user)
     window = await _repo(ctx).streak_window(ctx.user.id, today - timedelta(days=WHY_DAYS - 1))
-    pauses, base, rows = window.pauses, window.base, window.states
-    now = standing(rows[-1] if rows else base, today, pauses, grace)
+    pauses, run = window.pauses, window.run
+    now = standing(run.latest, today, pauses, grace)
     lines: list[Rich] = [
         bold(_("Streak of {name}", name=ctx.user.display_name) if ctx.in_group else _("Your streak")),
         plain(_("Current streak: {days}", days=streak_words(_, now.current))),
@@ -331,7 +336,7 @@ async def streak(ctx: Context) -> Reply:
         plain(""),
         bold(_("Last 14 days ({zone})", zone=ctx.user.timezone)),
     ]
-    days = why_days(base, rows, today, pauses, grace)
+    days = why_days(run, today, pauses, grace)
     before = [day for day, why in days if why == "not_started"]
     if before:  # the days before the first check-in say one thing: one line
         lines.append(
@@ -345,8 +350,7 @@ async def streak(ctx: Context) -> Reply:
                 )
             )
         )
-    labels, names = why_labels(ctx.lang), weekday_names(ctx.lang)
-    shown = [f"{day.isoformat()} {names[day.weekday()]}  {labels[why]}" for day, why in days if why != "not_started"]
+    shown = [day_line(day, why, ctx.lang) for day, why in days if why != "not_started"]
     if shown:
         lines.append(plain("\n".join(shown)))  # one span: the day lines are plain text alike
     return Reply(join(lines))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal, Protocol
 
-from bot.accountability.streaks import DayState
+from bot.accountability.streaks import DayState, RunDays
 from bot.core.ports import Port
 from bot.core.types import PauseSpan, User
 
@@ -40,8 +40,7 @@ class StreakWindow:
     """What `/streak` shows, read together: the learner's own plan pauses and the bounded run states."""
 
     pauses: tuple[PauseSpan, ...]
-    base: DayState | None  # the latest state before the window, if any
-    states: list[DayState]  # every state inside the window, oldest first
+    run: RunDays
 
 
 @dataclass(frozen=True, slots=True)

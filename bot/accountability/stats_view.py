@@ -39,9 +39,8 @@ async def stats_data(ctx: Context) -> StatsData:
     enrolment, day = await current(ctx)
     own = await ctx.store.get_enrolment(SubjectRef("user", ctx.user.id)) or enrolment
     start = own.start_date if own is not None else None
-    latest = window.states[-1] if window.states else window.base
-    now = standing(latest, today, window.pauses, grace)
-    reasons = why_days(window.base, window.states, today, window.pauses, grace, days=(today - first).days + 1)
+    now = standing(window.run.latest, today, window.pauses, grace)
+    reasons = why_days(window.run, today, window.pauses, grace, days=(today - first).days + 1)
     return StatsData(
         first_day=first,
         today=today,

@@ -128,24 +128,42 @@ def standing(latest: DayState | None, today: date, pauses: Sequence[PauseSpan] =
     return Standing(0, latest.best, latest.freezes, False)
 
 
+@dataclass(frozen=True, slots=True)
+class RunDays:
+    """What the per-day reasons need of a run over a window: the days that counted, the days a freeze
+    covered, the latest state and the first counted day known. Storage builds it straight from the
+    window's rows: a `DayState` per day cost more than all the rest of rendering `/streak`."""
+
+    latest: DayState | None  # the latest counted day's state (inside the window, else the one before it)
+    first_on: date | None  # the earliest counted day read: the one before the window, else the window's first
+    counted: frozenset[date]  # the counted days inside the window
+    frozen: frozenset[date]  # the missed days inside the window that a freeze covered
+
+    @classmethod
+    def of(cls, base: DayState | None, states: Sequence[DayState]) -> RunDays:
+        """From full states: `base` the latest one before the window (None when the learner never checked
+        in before it), `states` the counted days' states inside it, oldest first."""
+        return cls(
+            states[-1] if states else base,
+            base.on if base is not None else (states[0].on if states else None),
+            frozenset(state.on for state in states),
+            frozenset(state.frozen for state in states if state.frozen is not None),
+        )
+
+
+NO_RUN = RunDays(None, None, frozenset(), frozenset())
+
+
 def why_days(
-    base: DayState | None,
-    rows: Sequence[DayState],
+    run: RunDays,
     today: date,
     pauses: Sequence[PauseSpan] = (),
     grace: bool = False,
     days: int = WHY_DAYS,
 ) -> list[tuple[date, Why]]:
-    """One reason per day for the last `days` days, oldest first.
-
-    `rows` are the counted days' states inside the window, `base` the latest one before it (None when the
-    learner never checked in before the window), so this needs a bounded query only.
-    """
-    counted = {row.on for row in rows}
-    frozen = {row.frozen for row in rows if row.frozen is not None}
-    latest = rows[-1] if rows else base
-    pending = standing(latest, today, pauses, grace).pending_freeze
-    first_ever = base.on if base is not None else (rows[0].on if rows else None)
+    """One reason per day for the last `days` days, oldest first; `run` needs a bounded query only."""
+    counted, frozen, first_ever = run.counted, run.frozen, run.first_on
+    pending = standing(run.latest, today, pauses, grace).pending_freeze
     first_open = open_from(today, grace)
     out: list[tuple[date, Why]] = []
     day = today - timedelta(days=days - 1)

@@ -61,9 +61,9 @@ async def stats_view(services: Services, user: User) -> StatsView:
     first = today - timedelta(days=today.weekday() + DAYS_PER_WEEK * (HEATMAP_WEEKS - 1))
     repo = services.port(ACCOUNTABILITY)
     window = await repo.streak_window(user.id, first)
-    now = standing(window.states[-1] if window.states else window.base, today, window.pauses, grace)
+    now = standing(window.run.latest, today, window.pauses, grace)
     masks = {on: mask for _uid, on, mask in await repo.checkins([user.id], first, today)}
-    frozen = {state.frozen for state in window.states if state.frozen is not None}
+    frozen = window.run.frozen
 
     enrolment = await services.store.get_enrolment(SubjectRef("user", user.id))
     day = plan_day(enrolment.start_date, today, enrolment.pauses, enrolment.jumps) if enrolment else None

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from bot.accountability.ports import GroupJoin
-from bot.accountability.streaks import replay
+from bot.accountability.streaks import NO_RUN, RunDays, replay
 from bot.app import Runtime
 from bot.core.types import Chat, PauseSpan, SubjectRef, User
 from storage.accountability import SqlAccountability
@@ -60,13 +60,13 @@ async def test_streak_window_reads_pauses_from_their_own_columns(
     states = replay(days, pauses)
     window = await repo.streak_window(ann.id, d(7))
     assert window.pauses == pauses
-    assert window.base == states[4] and window.states == states[5:]
-    assert window.base.on == d(6) and window.base.current == 5  # the paused 4th and 5th were skipped
+    assert window.run == RunDays.of(states[4], states[5:])
+    assert states[4].on == d(6) and states[4].current == 5  # the paused 4th and 5th were skipped
 
 
 async def test_streak_window_of_a_learner_without_states_or_pauses(repo: SqlAccountability, ann: User) -> None:
     window = await repo.streak_window(ann.id, d(7))
-    assert (window.pauses, window.base, window.states) == ((), None, [])
+    assert (window.pauses, window.run) == ((), NO_RUN)
 
 
 async def test_roster_reads_each_member_by_name(
@@ -122,7 +122,7 @@ async def test_a_failing_join_leaves_no_checkin_either(
     with pytest.raises(RuntimeError, match="roster write failed"):
         await repo.checkin(ann.id, d(0), 0b111, (), GroupJoin(group.id, d(0), NOW))
     assert await repo.checkins([ann.id], d(0), d(0)) == []
-    assert (await repo.streak_window(ann.id, d(0))).states == []
+    assert (await repo.streak_window(ann.id, d(0))).run == NO_RUN
     assert await repo.roster(group.id) == []
 
 

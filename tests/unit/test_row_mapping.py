@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, fields, replace
-from datetime import date, time
+from datetime import date, time, timedelta
 from typing import Any
 
 import pytest
 
 from bot.accountability.ports import Contender
-from bot.accountability.streaks import DayState
+from bot.accountability.streaks import DayState, RunDays, replay
 from bot.core.types import Chat, PauseSpan, User
 from storage.accountability import (
     _ROSTER,
@@ -131,7 +132,28 @@ def test_to_window_splits_pause_rows_from_state_rows(pauses_first: bool) -> None
     rows = [as_window_result(row) for row in (paused + states if pauses_first else states + paused)]
     window = to_window(rows, since)
     assert window.pauses == tuple(pauses)
-    assert window.base == before and window.states == [inside]
+    assert window.run == RunDays.of(before, [inside])
+
+
+def test_to_window_reads_the_run_the_full_states_give() -> None:
+    """Only the latest row becomes a DayState: the dates read off the others must say what the states do."""
+    rng = random.Random(5)
+    start = date(2026, 3, 1)
+    seen = {"frozen": 0, "base": 0}
+    for _ in range(200):
+        share = rng.random()  # of the days checked in: from none to nearly all, so runs earn and spend freezes
+        days = [start + timedelta(days=n) for n in range(40) if rng.random() < share]
+        states = replay(days)
+        since = start + timedelta(days=rng.randrange(45))
+        inside = [state for state in states if state.on >= since]
+        before = [state for state in states if state.on < since]
+        base = before[-1] if before else None
+        rows = [as_window_result(window_row(state)) for state in ([base] if base else []) + inside]
+        run = to_window(rows, since).run
+        assert run == RunDays.of(base, inside)
+        seen["frozen"] += bool(run.frozen)
+        seen["base"] += base is not None
+    assert min(seen.values()) > 20  # the histories had freezes inside the window and states before it
 
 
 def test_to_member_reads_the_user_and_the_latest_state_by_prefix() -> None:

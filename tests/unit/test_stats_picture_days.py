@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from bot.accountability.stats_days import DayCell, day_cells, window_start
-from bot.accountability.streaks import replay, why_days
+from bot.accountability.streaks import RunDays, replay, why_days
 from bot.core.types import PauseSpan
 
 TODAY = date(2026, 12, 14)
@@ -21,7 +21,7 @@ def cells(
 ) -> dict[date, DayCell]:
     first = window_start(TODAY, 4)
     states = replay(checked, pauses)
-    reasons = why_days(None, states, TODAY, pauses, grace, days=(TODAY - first).days + 1)
+    reasons = why_days(RunDays.of(None, states), TODAY, pauses, grace, days=(TODAY - first).days + 1)
     return day_cells(reasons, checked, start)
 
 

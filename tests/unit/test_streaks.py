@@ -10,6 +10,7 @@ import pytest
 from bot.accountability.streaks import (
     MAX_FREEZES,
     DayState,
+    RunDays,
     advance,
     group_streak,
     replay,
@@ -129,11 +130,11 @@ def test_standing_shows_the_pending_freeze_and_breaks_after_two_misses() -> None
 def test_why_lines_for_the_last_14_days() -> None:
     pauses = (PauseSpan(d(10), d(12)),)
     states = run([*range(7), 8, 9, 12], pauses)  # 7 frozen, 10-11 paused, 13-14 missed, 15 is today
-    lines = dict(why_days(None, states, d(15), pauses))
+    lines = dict(why_days(RunDays.of(None, states), d(15), pauses))
     assert len(lines) == 14 and min(lines) == d(2)
     assert lines[d(2)] == "counted" and lines[d(7)] == "frozen" and lines[d(10)] == "paused"
     assert lines[d(13)] == "missed" and lines[d(14)] == "missed" and lines[d(15)] == "open"
-    early = dict(why_days(None, run([5]), d(6)))
+    early = dict(why_days(RunDays.of(None, run([5])), d(6)))
     assert early[d(0)] == "not_started" and early[d(5)] == "counted"
 
 
@@ -141,7 +142,7 @@ def test_why_lines_with_a_base_state_before_the_window() -> None:
     states = run([*range(20), 21])
     window = [s for s in states if s.on >= d(8)]
     base = next(s for s in reversed(states) if s.on < d(8))
-    lines = dict(why_days(base, window, d(21)))
+    lines = dict(why_days(RunDays.of(base, window), d(21)))
     assert lines[d(20)] == "frozen" and lines[d(8)] == "counted" and "not_started" not in lines.values()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 from bot.accountability.streaks import DayState, RunDays
 from bot.core.ports import Port
@@ -60,9 +60,10 @@ class Member:
     pauses: tuple[PauseSpan, ...] = ()  # streak pauses are the member's own (a group's pause isn't theirs)
 
 
-@dataclass(frozen=True, slots=True)
-class Contender:
-    """A roster member as `/top` ranks them: only what ranking and one line of the reply need."""
+class Contender(NamedTuple):
+    """A roster member as `/top` ranks them: only what ranking and one line of the reply need. A named
+    tuple, immutable as the dataclasses are: `/top` builds one per member, and a frozen dataclass takes
+    twice as long to build."""
 
     user_id: int
     name: str

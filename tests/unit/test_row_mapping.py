@@ -26,7 +26,7 @@ from storage.accountability import (
 )
 from storage.models import CHAT_COLUMNS, USER_COLUMNS, ChatRow, UserRow
 from storage.repository import _CHAT_BY_ID, _USER_BY_ID, to_chat, to_user
-from storage.rows import field_names, from_mapping, from_object, picker
+from storage.rows import from_mapping, from_object, picker
 
 ANN = User(1, "console", "ext-1", "Ann", "zh", "Asia/Tokyo", time(7, 30), 3, False, True)
 STATE = DayState(date(2026, 3, 9), 5, 8, 1, date(2026, 3, 5), date(2026, 3, 7), True)
@@ -71,7 +71,7 @@ def test_picker_refuses_a_field_without_a_label_before_any_row() -> None:
 
 def test_contenders_are_built_in_the_field_order_to_standings_passes() -> None:
     """`to_standings` builds each Contender positionally (a big group's hot loop): a reordered field fails here."""
-    assert field_names(Contender) == ("user_id", "name", "timezone", "joined_on", "latest", "tasks", "pauses")
+    assert Contender._fields == ("user_id", "name", "timezone", "joined_on", "latest", "tasks", "pauses")
 
 
 def test_from_object_follows_names_not_the_order_of_fields() -> None:

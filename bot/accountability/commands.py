@@ -322,18 +322,19 @@ async def streak(ctx: Context) -> Reply:
     window = await _repo(ctx).streak_window(ctx.user.id, today - timedelta(days=WHY_DAYS - 1))
     pauses, run = window.pauses, window.run
     now = standing(run.latest, today, pauses, grace)
+    figures = (  # plain lines alike: one span
+        _("Current streak: {days}", days=streak_words(_, now.current)),
+        _("Best streak: {days}", days=streak_words(_, now.best)),
+        _(
+            "Freezes held: {held} of {most} (one per 7 counted days; covers a single missed day)",
+            held=now.freezes,
+            most=MAX_FREEZES,
+        ),
+        "",
+    )
     lines: list[Rich] = [
         bold(_("Streak of {name}", name=ctx.user.display_name) if ctx.in_group else _("Your streak")),
-        plain(_("Current streak: {days}", days=streak_words(_, now.current))),
-        plain(_("Best streak: {days}", days=streak_words(_, now.best))),
-        plain(
-            _(
-                "Freezes held: {held} of {most} (one per 7 counted days; covers a single missed day)",
-                held=now.freezes,
-                most=MAX_FREEZES,
-            )
-        ),
-        plain(""),
+        plain("\n".join(figures)),
         bold(_("Last 14 days ({zone})", zone=ctx.user.timezone)),
     ]
     days = why_days(run, today, pauses, grace)
@@ -350,7 +351,8 @@ async def streak(ctx: Context) -> Reply:
                 )
             )
         )
-    shown = [day_line(day, why, ctx.lang) for day, why in days if why != "not_started"]
+    lang = ctx.lang  # a property: read once, not per day
+    shown = [day_line(day, why, lang) for day, why in days if why != "not_started"]
     if shown:
         lines.append(plain("\n".join(shown)))  # one span: the day lines are plain text alike
     return Reply(join(lines))

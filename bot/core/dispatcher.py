@@ -17,7 +17,7 @@ from bot.core.markup import plain
 from bot.core.registry import ArgError, CommandSpec, Registry, parse_command
 from bot.core.replies import expired_button, usage_reply
 from bot.core.types import Chat, Incoming, Lang, Reply, User, lang_from_locale
-from bot.i18n import translator
+from bot.i18n import Translator, translator
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,11 @@ class CommandLine:
         return self.head.startswith("/")
 
 
+def _before_resolve(incoming: Incoming) -> Translator:
+    """The sender's language from their platform locale, for replies made before they are looked up."""
+    return translator(lang_from_locale(incoming.user.locale))
+
+
 def _as_list(result: Reply | Sequence[Reply]) -> list[Reply]:
     return [result] if isinstance(result, Reply) else list(result)
 
@@ -68,7 +73,6 @@ class Core:
         return self.services.registry
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
-        lang: Lang = lang_from_locale(incoming.user.locale)
         started = time.perf_counter()
         line = CommandLine.of(incoming.text)  # split once: the handler and the metric label both use it
         try:
@@ -76,6 +80,7 @@ class Core:
                 return await self._handle(incoming, line)
         except Exception:
             log.exception("handler failed for %s chat %s", incoming.chat.platform, incoming.chat.chat_id)
+            lang: Lang = lang_from_locale(incoming.user.locale)
             return [Reply(plain(translator(lang)("Sorry, something went wrong on my side. Please try again.")))]
         finally:
             label = self._metric_label(incoming, line)
@@ -118,14 +123,13 @@ class Core:
         return user, chat
 
     async def _handle(self, incoming: Incoming, line: CommandLine) -> list[Reply]:
-        _ = translator(lang_from_locale(incoming.user.locale))
-        text = line.text
         if incoming.action is None:
             if not line.is_command:
                 if incoming.chat.is_group:
                     return []
-                return [Reply(plain(_("I understand commands. Send /help to see them.")))]
-            if len(text) > MAX_MESSAGE_CHARS:
+                return [Reply(plain(_before_resolve(incoming)("I understand commands. Send /help to see them.")))]
+            if len(line.text) > MAX_MESSAGE_CHARS:
+                _ = _before_resolve(incoming)
                 return [Reply(plain(_("That message is too long for a command. Send /help to see the commands.")))]
         user, chat = await self.resolve(incoming)
         ctx = Context(self.services, incoming, user, chat)

@@ -5,7 +5,7 @@ Catalogues are read from `.po` files with Babel at first use, so there is no com
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -35,14 +35,19 @@ def _catalogue(lang: Lang) -> dict[str | tuple[str, str], str | tuple[str, ...]]
 @dataclass(frozen=True, slots=True)
 class Translator:
     lang: Lang
+    # The language's catalogue, looked up once: a reply translates several messages.
+    messages: dict[str | tuple[str, str], str | tuple[str, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "messages", _catalogue(self.lang))
 
     def __call__(self, message: str, **values: Any) -> str:
-        found = _catalogue(self.lang).get(message)
+        found = self.messages.get(message)
         text = found if isinstance(found, str) else message
         return text.format(**values) if values else text
 
     def plural(self, singular: str, plural: str, n: int, **values: Any) -> str:
-        found = _catalogue(self.lang).get((singular, plural))
+        found = self.messages.get((singular, plural))
         if isinstance(found, tuple) and found:
             text = found[0] if len(found) == 1 or n == 1 else found[1]
         else:

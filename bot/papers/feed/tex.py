@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from pylatexenc import latexwalker
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 
 _TEX_SPECIAL = re.compile(r"(?<!\\)([%&#])")  # literal in abstracts ("50%"), not TeX comments or tabs
@@ -36,6 +37,15 @@ def _latex_converter() -> LatexNodes2Text:
 
 
 _LATEX = _latex_converter()
+# The parser's own macro database, built once: `LatexNodes2Text.latex_to_text` makes a walker without
+# one, and such a walker builds the default database anew for every island.
+_WALKER_CONTEXT = latexwalker.get_default_latex_context_db()
+
+
+def _to_text(latex: str) -> str:
+    """`_LATEX.latex_to_text(latex)`, on the shared parser database."""
+    nodes = latexwalker.LatexWalker(latex, latex_context=_WALKER_CONTEXT).get_latex_nodes()[0]
+    return str(_LATEX.nodelist_to_text(nodes))
 
 
 def escape_specials(text: str) -> str:
@@ -79,7 +89,7 @@ def detex(text: str) -> str:
     done = 0
     try:
         for start, end in tex_islands(escaped):
-            parts += (escaped[done:start], _LATEX.latex_to_text(escaped[start:end]))
+            parts += (escaped[done:start], _to_text(escaped[start:end]))
             done = end
     except Exception:  # a parser edge case must never lose a paper
         return text
@@ -91,7 +101,7 @@ def detex_whole(text: str) -> str:
     if "\\" not in text and "$" not in text:
         return text
     try:
-        return _tidy(_LATEX.latex_to_text(escape_specials(text)), text)
+        return _tidy(_to_text(escape_specials(text)), text)
     except Exception:
         return text
 

@@ -253,7 +253,7 @@ async def main() -> None:
 
     def line(label: str, seconds: float, baseline: float | None = None, note: str = "") -> None:
         ratio = f"   {seconds / baseline:5.2f}x{note}" if baseline else ""
-        print(f"  {label:<52} {seconds * 1000:8.2f} ms{ratio}")
+        print(f"  {label:<52} {seconds * 1000:8.3f} ms{ratio}")
 
     print(
         f"group of {args.members} members; median of {args.rounds} interleaved calls"

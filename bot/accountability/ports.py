@@ -37,7 +37,7 @@ class GroupJoin:
 
 @dataclass(frozen=True, slots=True)
 class StreakWindow:
-    """What `/streak` shows, read together: the learner's own plan pauses and the bounded run states."""
+    """What `/streak` shows, read together: the learner's own plan pauses and their run over the window."""
 
     pauses: tuple[PauseSpan, ...]
     run: RunDays

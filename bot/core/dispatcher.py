@@ -127,7 +127,8 @@ class Core:
             if not line.is_command:
                 if incoming.chat.is_group:
                     return []
-                return [Reply(plain(_before_resolve(incoming)("I understand commands. Send /help to see them.")))]
+                _ = _before_resolve(incoming)
+                return [Reply(plain(_("I understand commands. Send /help to see them.")))]
             if len(line.text) > MAX_MESSAGE_CHARS:
                 _ = _before_resolve(incoming)
                 return [Reply(plain(_("That message is too long for a command. Send /help to see the commands.")))]

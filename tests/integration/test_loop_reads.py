@@ -4,8 +4,10 @@ never wait behind another process's write, and step aside to aiosqlite's thread 
 from __future__ import annotations
 
 import asyncio
+import gc
 import sqlite3
 import threading
+import weakref
 from pathlib import Path
 
 import pytest
@@ -121,6 +123,18 @@ async def test_disposing_the_engine_closes_the_reader(tmp_path: Path) -> None:
     assert (await reader.execute(text("SELECT 1"))).scalar() == 1
     await engine.dispose()
     assert reader._connection is None
+
+
+async def test_an_engine_no_one_holds_is_freed_with_its_reader(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'freed.db'}")
+    reader = loop_reader(engine)
+    assert reader is not None
+    assert (await reader.execute(text("SELECT 1"))).scalar() == 1
+    await engine.dispose()
+    gone, reader_gone = weakref.ref(engine.sync_engine), weakref.ref(reader)
+    del engine, reader
+    gc.collect()
+    assert gone() is None and reader_gone() is None
 
 
 def test_an_in_memory_database_reads_on_its_own_connection() -> None:

@@ -43,9 +43,10 @@ class LoopReader:
     """The engine's read-only twin on the same file, opened on first use and closed with the engine."""
 
     def __init__(self, engine: AsyncEngine) -> None:
-        # Weakly: `_READERS` holds its key weakly, and a reference from the reader back to its engine kept
-        # every engine a process ever made alive, with its reader, pool and compiled statements.
-        self._engine = weakref.ref(engine.sync_engine)
+        # The engine whose pool a busy read moves to, held weakly: `_READERS` holds its key weakly, and a
+        # reference from the reader back to it kept every engine a process ever made alive, with its
+        # reader, pool and compiled statements.
+        self._pooled = weakref.ref(engine.sync_engine)
         url = engine.url.set(drivername="sqlite+pysqlite")
         self.sync_engine: Engine = create_sync_engine(
             url,
@@ -73,7 +74,7 @@ class LoopReader:
                 raise
             log.debug("a read found the SQLite file busy; reading on a pooled connection instead")
             self.close()
-        engine = self._engine()
+        engine = self._pooled()
         if engine is None:  # only a caller holding the engine reads through it
             raise RuntimeError("the engine of this SQLite reader is gone")
         async with AsyncEngine(engine).connect() as connection:
